@@ -1,8 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-
-/** A fixed secret for the worker under test; tests mint tokens with the same value. */
-export const TEST_JWT_SECRET = "test-secret-for-vitest-only-0123456789";
+import { TEST_JWT_SECRET } from "./test/helpers/constants.ts";
 
 export default defineConfig({
   test: {
