@@ -1,0 +1,39 @@
+import type { Redis } from "@upstash/redis";
+import { sign } from "hono/jwt";
+
+/**
+ * One relay under test. Scenarios are plain async functions over this interface, written once and run
+ * in every runtime: inside workerd (vitest + @cloudflare/vitest-plugin), over real sockets (Miniflare on a
+ * loopback port), on Deno (`deno test`) and on Node (the Node entry). Assertions use `node:assert/strict`,
+ * which all of them provide.
+ */
+export interface RelayTarget {
+  /** Which runtime serves the relay. */
+  runtime: "workers" | "miniflare-socket" | "deno" | "node";
+  /** Fetch a relay path such as "/v1/kv/a" (absolute URLs are passed through). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** An HS256 JWT for the relay's secret with the given space-separated `scope` claim. */
+  token(scope: string, options?: { expiresInSeconds?: number }): Promise<string>;
+  /** Direct Redis access through the REST proxy (automaticDeserialization off): to inspect and to break things. */
+  redis: Redis;
+}
+
+export interface Scenario {
+  name: string;
+  run(target: RelayTarget): Promise<void>;
+}
+
+/** Mints a relay token the way `relay token` does. */
+export async function mintToken(
+  secret: string,
+  scope: string,
+  options: { expiresInSeconds?: number } = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return sign({ scope, iat: now, exp: now + (options.expiresInSeconds ?? 600) }, secret, "HS256");
+}
+
+/** A unique name per test run, so scenarios never share channels or keys. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
