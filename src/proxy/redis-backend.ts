@@ -1,0 +1,294 @@
+import type { Redis } from "ioredis";
+import {
+  BlockingPool,
+  BlockingPoolBusyError,
+  type BlockingSettings,
+  BlockingTimeoutError,
+} from "./blocking-pool.ts";
+import type { RedisCommand } from "./command-input.ts";
+import { classifyCommand } from "./command-policy.ts";
+import {
+  type ConnectionSettings,
+  closeConnection,
+  openRedisConnection,
+  RedisUnavailableError,
+  redactRedisUrl,
+  sendRaw,
+  whenReady,
+} from "./redis-connection.ts";
+import { isRedisReplyError, type RedisReply } from "./reply.ts";
+import { SubscriberHub } from "./subscriber-hub.ts";
+
+/** One command's outcome inside a pipeline or transaction. */
+export type SlotOutcome = { reply: RedisReply } | { error: string };
+
+export interface BackendSettings extends ConnectionSettings {
+  /** How long a request waits for a (re)connecting Redis before it gets a 503. */
+  readyWaitMs: number;
+  /** Serve blocking commands on dedicated connections; undefined refuses them. */
+  blocking: BlockingSettings | undefined;
+  log: (line: string) => void;
+}
+
+/**
+ * Everything the proxy holds for one Redis URL: the shared command connection (pipelined; transactions
+ * are written as one contiguous MULTI…EXEC so they never interleave), the shared subscriber connection,
+ * and the pool for blocking commands. Tokens that point at the same URL share one backend.
+ */
+export class RedisBackend {
+  readonly label: string;
+  readonly subscriptions: SubscriberHub;
+  private readonly connection: Redis;
+  private readonly blocking: BlockingPool | undefined;
+  private readonly settings: BackendSettings;
+  private lastError = "not connected yet";
+  private closing = false;
+  private readonly flagCache = new Map<string, Promise<CommandFlags | null>>();
+
+  constructor(redisUrl: string, settings: BackendSettings) {
+    this.settings = settings;
+    this.label = redactRedisUrl(redisUrl);
+    this.connection = openRedisConnection(redisUrl, settings);
+    this.watch(this.connection, "commands");
+    this.subscriptions = new SubscriberHub(
+      openRedisConnection(
+        redisUrl,
+        { ...settings, connectionName: `${settings.connectionName}:subscriber` },
+        { autoResubscribe: false }, // the hub restores exactly the subscriptions that still have listeners
+      ),
+      settings.log,
+      this.label,
+    );
+    this.blocking = settings.blocking
+      ? new BlockingPool(
+          // No command timeout here: the pool enforces its own limit and drops the connection.
+          () =>
+            openRedisConnection(
+              redisUrl,
+              { ...settings, connectionName: `${settings.connectionName}:blocking` },
+              { commandTimeout: undefined },
+            ),
+          settings.blocking,
+        )
+      : undefined;
+  }
+
+  /** Starts connecting (requests also wait for the connection, up to `readyWaitMs`). */
+  connect(): void {
+    if (this.connection.status === "wait") this.connection.connect().catch(() => {});
+    this.subscriptions.connect();
+  }
+
+  /** ioredis status of the command connection: "ready" when Redis answers. */
+  get status(): string {
+    return this.connection.status;
+  }
+
+  /** Dedicated connections running a blocking command right now. */
+  get blockingActive(): number {
+    return this.blocking?.active ?? 0;
+  }
+
+  get blockingAllowed(): boolean {
+    return this.blocking !== undefined;
+  }
+
+  /** Runs one command. Throws Redis's reply error, RedisUnavailableError or a blocking-pool error. */
+  async execute(command: RedisCommand, signal?: AbortSignal): Promise<RedisReply> {
+    if (this.blocking && classifyCommand(command) === "blocking") {
+      return this.blocking.run(command, signal, () => this.describeDown());
+    }
+    await this.ready();
+    return sendRaw(this.connection, command).catch((error: unknown) => this.rethrow(error));
+  }
+
+  /**
+   * Runs commands in order, pipelined on the shared connection; a Redis error stays in its slot.
+   * Blocking commands (when allowed) run on their own connection between the pipelined runs around them.
+   */
+  async pipeline(commands: RedisCommand[], signal?: AbortSignal): Promise<SlotOutcome[]> {
+    const outcomes: SlotOutcome[] = [];
+    let start = 0;
+    while (start < commands.length) {
+      const blockingAt = this.blocking
+        ? commands.findIndex((command, index) => index >= start && classifyCommand(command) === "blocking")
+        : -1;
+      const end = blockingAt === -1 ? commands.length : blockingAt;
+      if (end > start) outcomes.push(...(await this.pipelineRun(commands.slice(start, end))));
+      if (blockingAt !== -1) {
+        const command = commands[blockingAt] as RedisCommand;
+        outcomes.push(await this.blockingSlot(command, signal));
+        start = blockingAt + 1;
+      } else {
+        start = end;
+      }
+    }
+    return outcomes;
+  }
+
+  /** A blocking command inside a pipeline: its timeout or a busy pool is that slot's error, not the request's. */
+  private async blockingSlot(command: RedisCommand, signal: AbortSignal | undefined): Promise<SlotOutcome> {
+    try {
+      return { reply: await this.execute(command, signal) };
+    } catch (error) {
+      if (
+        isRedisReplyError(error) ||
+        error instanceof BlockingTimeoutError ||
+        error instanceof BlockingPoolBusyError
+      ) {
+        return { error: error.message };
+      }
+      throw error;
+    }
+  }
+
+  private async pipelineRun(commands: RedisCommand[]): Promise<SlotOutcome[]> {
+    await this.ready();
+    const pending = commands.map((command) => slot(sendRaw(this.connection, command)));
+    const outcomes = await Promise.all(pending);
+    return outcomes.map((outcome) => this.rethrowUnavailable(outcome));
+  }
+
+  /**
+   * MULTI, the commands and EXEC are written in one synchronous burst on the shared connection, so no
+   * other request's command can land inside the transaction. A queue-time error (unknown command, wrong
+   * arity) discards it all: Redis's EXECABORT, thrown as one error with the first cause appended.
+   */
+  async transaction(commands: RedisCommand[]): Promise<SlotOutcome[]> {
+    await this.ready();
+    const multi = sendRaw(this.connection, { name: "MULTI", args: [] });
+    const queued = commands.map((command) => slot(sendRaw(this.connection, command)));
+    const exec = sendRaw(this.connection, { name: "EXEC", args: [] });
+    const settled = await Promise.all([slot(multi), Promise.all(queued), slot(exec)]);
+    const multiOutcome = this.rethrowUnavailable(settled[0]);
+    const queuedOutcomes = settled[1].map((outcome) => this.rethrowUnavailable(outcome));
+    const execOutcome = this.rethrowUnavailable(settled[2]);
+    if ("error" in multiOutcome) throw replyError(multiOutcome.error);
+    if ("error" in execOutcome) {
+      const firstCause = queuedOutcomes.findIndex((outcome) => "error" in outcome);
+      const cause = queuedOutcomes[firstCause];
+      throw replyError(
+        cause && "error" in cause
+          ? `${execOutcome.error} (command ${firstCause + 1}: ${cause.error})`
+          : execOutcome.error,
+      );
+    }
+    const results = execOutcome.reply;
+    if (!Array.isArray(results)) throw replyError(`ERR transaction was aborted by Redis (EXEC answered nil)`);
+    return results.map((item) => (item instanceof Error ? { error: item.message } : { reply: item }));
+  }
+
+  /** True when Redis flags the command (or its subcommand) `readonly`: what a read-only token may run. */
+  async isReadOnly(command: RedisCommand): Promise<boolean> {
+    if (command.name === "PING" || command.name === "ECHO") return true;
+    const flags = await this.flagsOf(command.name);
+    if (!flags) return false; // unknown to Redis, so not known to only read
+    const sub = command.args[0]?.toString().toLowerCase();
+    const subFlags =
+      sub === undefined ? undefined : flags.subcommands.get(`${command.name.toLowerCase()}|${sub}`);
+    return (subFlags ?? flags.flags).includes("readonly");
+  }
+
+  /** COMMAND INFO flags, cached per known command name (unknown names are not cached: no unbounded growth). */
+  private flagsOf(name: string): Promise<CommandFlags | null> {
+    const cached = this.flagCache.get(name);
+    if (cached) return cached;
+    const lookup = this.execute({ name: "COMMAND", args: ["INFO", name] }).then(parseCommandInfo);
+    this.flagCache.set(name, lookup);
+    lookup.then(
+      (flags) => flags === null && this.flagCache.delete(name),
+      () => this.flagCache.delete(name),
+    );
+    return lookup;
+  }
+
+  /** Answers PING through the command connection; false when Redis is down. */
+  async ping(): Promise<boolean> {
+    try {
+      const reply = await this.execute({ name: "PING", args: [] });
+      return Buffer.isBuffer(reply) && reply.toString() === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([this.subscriptions.close(), this.blocking?.close(), closeConnection(this.connection)]);
+  }
+
+  private ready(): Promise<void> {
+    return whenReady(this.connection, this.settings.readyWaitMs, () => this.describeDown());
+  }
+
+  private describeDown(): string {
+    return `${this.label} (${this.lastError})`;
+  }
+
+  private rethrow(error: unknown): never {
+    if (isRedisReplyError(error)) throw error;
+    throw new RedisUnavailableError(
+      `Redis did not answer: ${error instanceof Error ? error.message : String(error)} (${this.label})`,
+    );
+  }
+
+  private rethrowUnavailable(outcome: SlotOutcome | { failure: unknown }): SlotOutcome {
+    if ("failure" in outcome) this.rethrow(outcome.failure);
+    return outcome;
+  }
+
+  private watch(connection: Redis, role: string): void {
+    let wasReady = false;
+    connection.on("error", (error: Error) => {
+      this.lastError = error.message;
+    });
+    connection.on("ready", () => {
+      if (wasReady && !this.closing) this.settings.log(`proxy: ${role} connection to ${this.label} is back`);
+      wasReady = true;
+    });
+    connection.on("close", () => {
+      if (wasReady && !this.closing)
+        this.settings.log(
+          `proxy: ${role} connection to ${this.label} lost (${this.lastError}); reconnecting`,
+        );
+    });
+  }
+}
+
+/** Settles a command into a slot: Redis errors become `{error}`, anything else is kept as a failure. */
+function slot(promise: Promise<RedisReply>): Promise<SlotOutcome | { failure: unknown }> {
+  return promise.then(
+    (reply) => ({ reply }),
+    (error: unknown) => (isRedisReplyError(error) ? { error: error.message } : { failure: error }),
+  ) as Promise<SlotOutcome | { failure: unknown }>;
+}
+
+function replyError(message: string): Error {
+  const error = new Error(message);
+  error.name = "ReplyError";
+  return error;
+}
+
+interface CommandFlags {
+  flags: string[];
+  /** "config|get" → its flags (Redis 7 lists subcommands in COMMAND INFO). */
+  subcommands: Map<string, string[]>;
+}
+
+function parseCommandInfo(info: RedisReply): CommandFlags | null {
+  const entry = Array.isArray(info) ? info[0] : null;
+  if (!Array.isArray(entry)) return null;
+  const subcommands = new Map<string, string[]>();
+  const listed = entry[9];
+  if (Array.isArray(listed)) {
+    for (const item of listed) {
+      if (Array.isArray(item)) subcommands.set(String(item[0]).toLowerCase(), flagList(item));
+    }
+  }
+  return { flags: flagList(entry), subcommands };
+}
+
+function flagList(entry: RedisReply[]): string[] {
+  const flags = entry[2];
+  return Array.isArray(flags) ? flags.map((flag) => String(flag).toLowerCase()) : [];
+}

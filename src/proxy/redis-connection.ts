@@ -1,0 +1,96 @@
+import { Command, Redis, type RedisOptions } from "ioredis";
+import type { RedisCommand } from "./command-input.ts";
+import type { RedisReply } from "./reply.ts";
+
+/** Redis could not be reached or the connection broke: answered with a JSON 503. */
+export class RedisUnavailableError extends Error {
+  override name = "RedisUnavailableError";
+}
+
+export interface ConnectionSettings {
+  /** Give up on a command whose reply has not come after this long. */
+  commandTimeoutMs: number;
+  /** Longest pause between reconnect attempts (the backoff doubles up to it). */
+  maxReconnectDelayMs: number;
+  connectionName: string;
+}
+
+/**
+ * An ioredis connection set up for proxying: RESP2 (flat arrays, as Upstash answers), raw Buffer replies,
+ * integers as text, no offline queue and no resending (a request fails fast with 503 while Redis is away
+ * instead of hanging), reconnect with exponential backoff.
+ */
+export function openRedisConnection(
+  url: string,
+  settings: ConnectionSettings,
+  extra: RedisOptions = {},
+): Redis {
+  return new Redis(url, {
+    protocol: 2,
+    stringNumbers: true,
+    enableAutoPipelining: false,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: settings.commandTimeoutMs,
+    connectionName: settings.connectionName,
+    disableClientInfo: true,
+    lazyConnect: true,
+    retryStrategy: (attempt) =>
+      Math.min(50 * 2 ** attempt, settings.maxReconnectDelayMs) + Math.random() * 50,
+    ...extra,
+  });
+}
+
+/**
+ * Sends one command and resolves with its raw reply. The name is upper case on purpose: ioredis keys its
+ * reply transformers (HGETALL → object, ZRANGE WITHSCORES → pairs) by lower-case name, and the proxy must
+ * pass Redis's replies through untouched.
+ */
+export function sendRaw(connection: Redis, command: RedisCommand): Promise<RedisReply> {
+  const raw = new Command(command.name, command.args, { replyEncoding: null });
+  connection.sendCommand(raw);
+  return raw.promise as Promise<RedisReply>;
+}
+
+/** Resolves once the connection is ready, or rejects with RedisUnavailableError after `waitMs`. */
+export function whenReady(connection: Redis, waitMs: number, describe: () => string): Promise<void> {
+  if (connection.status === "ready") return Promise.resolve();
+  if (connection.status === "wait") connection.connect().catch(() => {});
+  if (connection.status === "end") {
+    return Promise.reject(new RedisUnavailableError(`Redis connection is closed (${describe()})`));
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      connection.off("ready", onReady);
+      reject(new RedisUnavailableError(`Redis is unavailable: ${describe()}`));
+    }, waitMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    connection.once("ready", onReady);
+  });
+}
+
+/** The Redis URL without its password, for messages and metrics. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<invalid Redis URL>";
+  }
+}
+
+/** QUIT when the connection is up (Redis finishes what it was sent), then drop it either way. */
+export async function closeConnection(connection: Redis): Promise<void> {
+  try {
+    if (connection.status === "ready") await connection.quit();
+  } catch {
+    // already gone
+  } finally {
+    connection.disconnect();
+  }
+}

@@ -1,0 +1,61 @@
+import type { IncomingMessage } from "node:http";
+import { CommandInputError } from "./command-input.ts";
+
+/** The body is larger than the limit: answered with 413. */
+export class BodyTooLargeError extends Error {
+  override name = "BodyTooLargeError";
+}
+
+/**
+ * Reads the whole body, refusing early (by Content-Length) or as soon as the bytes read pass `limit`,
+ * so an oversize upload never sits in memory.
+ */
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    request.resume();
+    return Promise.reject(tooLarge(declared, limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners("data");
+        request.resume();
+        reject(tooLarge(size, limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    request.once("error", reject);
+  });
+}
+
+function tooLarge(size: number, limit: number): BodyTooLargeError {
+  return new BodyTooLargeError(
+    `ERR request body of ${size}+ bytes exceeds the proxy's limit of ${limit} bytes`,
+  );
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Parses a JSON body; invalid UTF-8 and invalid JSON are refused with a message saying which. */
+export function parseJsonBody(body: Buffer): unknown {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new CommandInputError("ERR request body is not valid UTF-8");
+  }
+  if (text.trim() === "") throw new CommandInputError("ERR request body is empty; expected a JSON array");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CommandInputError(
+      `ERR request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
