@@ -1,15 +1,2 @@
-import { createServer } from "node:net";
-
-/** Asks the OS for a free loopback port (bind to 0, read it, release it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Moved to src/cli/ so `relay start` ships it; re-exported here for the tests.
+export { freePort } from "../../src/cli/free-port.ts";

@@ -1,0 +1,291 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createProxy } from "../proxy/index.ts";
+import { UnavailableError } from "./exit-codes.ts";
+import { freePort } from "./free-port.ts";
+import { type RedisServer, startRedisServer } from "./redis-server.ts";
+import { mintToken } from "./token.ts";
+
+/** Which entry serves the relay: `wrangler dev` (workerd), `deno serve`, or Node. */
+export type RelayRuntime = "workers" | "deno" | "node";
+
+export interface LocalStackOptions {
+  runtime: RelayRuntime;
+  /** Relay port on 127.0.0.1; 0 picks a free one. */
+  port: number;
+  /** Use this Redis instead of spawning redis-server. */
+  redisUrl?: string;
+  /** The environment the `RELAY_*` settings come from. */
+  env: NodeJS.ProcessEnv;
+  /** Progress lines (stderr). */
+  log: (line: string) => void;
+  /** Output of the relay process, line by line (stderr), or undefined to keep it quiet. */
+  relayOutput?: (line: string) => void;
+  /** How long the relay may take to answer /healthz (default 120 s: wrangler's first build is slow on 2 cores). */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalStack {
+  relayUrl: string;
+  proxyUrl: string;
+  proxyToken: string;
+  redisUrl: string;
+  /** An `admin` token for the relay's secret, valid for 24 h. */
+  devToken: string;
+  /** PIDs of the processes the stack spawned (redis-server when spawned, the relay process). */
+  pids: number[];
+  /** Resolves when the relay process exits by itself (a crash, or a signal it got directly). */
+  relayExited: Promise<number | null>;
+  /** Stops everything, relay first, then the proxy, then redis-server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DEV_TOKEN_TTL_S = 24 * 3600;
+
+/** Brings up redis-server (unless `redisUrl`), the REST proxy in-process and the relay; see docs/local-stack.md. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    return await bringUp(options, cleanups, stopAll);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function bringUp(
+  options: LocalStackOptions,
+  cleanups: (() => Promise<void>)[],
+  stopAll: () => Promise<void>,
+): Promise<LocalStack> {
+  const { log } = options;
+  const port = options.port === 0 ? await freePort() : options.port;
+  await assertPortFree(port);
+
+  let redis: RedisServer | undefined;
+  let redisUrl = options.redisUrl;
+  const pids: number[] = [];
+  if (redisUrl) {
+    log(`redis        using REDIS_URL ${redactUrl(redisUrl)}`);
+  } else {
+    log("redis        starting redis-server…");
+    try {
+      redis = await startRedisServer();
+    } catch (error) {
+      throw new UnavailableError(
+        `${error instanceof Error ? error.message : String(error)}\nOr point the stack at a Redis you have: REDIS_URL=redis://host:6379 npm start`,
+      );
+    }
+    const started = redis;
+    cleanups.push(() => started.stop());
+    redisUrl = redis.url;
+    pids.push(redis.pid);
+    log(`redis        ready at ${redis.url} (pid ${redis.pid})`);
+  }
+
+  log("proxy        starting the Upstash-compatible REST proxy…");
+  const proxyToken = randomBytes(24).toString("hex");
+  const proxy = createProxy({ redisUrl, token: proxyToken });
+  const proxyAddress = await proxy.listen({ host: "127.0.0.1", port: 0 });
+  cleanups.push(() => proxy.close());
+  log(`proxy        ready at ${proxyAddress.url}`);
+
+  const jwtSecret = options.env.RELAY_JWT_SECRET || randomBytes(32).toString("hex");
+  if (!options.env.RELAY_JWT_SECRET) log("auth         RELAY_JWT_SECRET is unset: generated a random dev secret for this run");
+  const relayEnv: Record<string, string> = {
+    ...relaySettings(options.env),
+    RELAY_JWT_SECRET: jwtSecret,
+    UPSTASH_REDIS_REST_URL: proxyAddress.url,
+    UPSTASH_REDIS_REST_TOKEN: proxyToken,
+  };
+
+  const scratch = await mkdtemp(join(tmpdir(), "relay-start-"));
+  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+  log(`relay        starting ${RUNTIME_LABEL[options.runtime]} on 127.0.0.1:${port}…`);
+  const child = await spawnRelay(options.runtime, port, relayEnv, scratch);
+  if (child.pid === undefined) throw new UnavailableError(`could not start ${RUNTIME_LABEL[options.runtime]}`);
+  const relayPid = child.pid;
+  pids.push(relayPid);
+  const recent: string[] = [];
+  forwardLines(child, (line) => {
+    recent.push(line);
+    if (recent.length > 40) recent.shift();
+    options.relayOutput?.(line);
+  });
+  const relayExited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  cleanups.push(() => stopProcessGroup(child));
+
+  const relayUrl = `http://127.0.0.1:${port}`;
+  await waitForHealth(relayUrl, relayExited, options.readyTimeoutMs ?? 120_000, () => recent.join("\n"));
+  log(`relay        ready at ${relayUrl} (pid ${relayPid})`);
+
+  const devToken = await mintToken({ secret: jwtSecret, scope: "admin", ttlSeconds: DEV_TOKEN_TTL_S, subject: "relay-start" });
+  let stopping: Promise<void> | undefined;
+  return {
+    relayUrl,
+    proxyUrl: proxyAddress.url,
+    proxyToken,
+    redisUrl,
+    devToken,
+    pids,
+    relayExited,
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+const RUNTIME_LABEL: Record<RelayRuntime, string> = {
+  workers: "the relay under wrangler dev (workerd)",
+  deno: "the relay on Deno (deno serve)",
+  node: "the relay on Node",
+};
+
+/** Every RELAY_* variable of the environment reaches the relay (design §7). */
+export function relaySettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith("RELAY_") && value !== undefined && name !== "RELAY_URL" && name !== "RELAY_TOKEN") {
+      settings[name] = value;
+    }
+  }
+  return settings;
+}
+
+async function spawnRelay(runtime: RelayRuntime, port: number, relayEnv: Record<string, string>, scratch: string): Promise<ChildProcess> {
+  // Own process group (detached): Ctrl-C reaches us, and we stop the relay and its children (workerd) together.
+  const common = { cwd: PACKAGE_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] as ("ignore" | "pipe")[] };
+  const baseEnv = { ...process.env, NO_COLOR: "1" };
+  if (runtime === "workers") {
+    // Secrets go through a private env file, not argv (visible in `ps`) and not the user's .dev.vars.
+    const envFile = join(scratch, "relay.env");
+    await writeFile(envFile, dotenv(relayEnv), { mode: 0o600 });
+    const inspectorPort = await freePort();
+    return spawn(
+      process.execPath,
+      [
+        join(PACKAGE_ROOT, "node_modules/wrangler/bin/wrangler.js"),
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--env-file",
+        envFile,
+        "--persist-to",
+        join(scratch, "state"),
+        "--show-interactive-dev-session=false",
+      ],
+      { ...common, env: { ...baseEnv, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(scratch, "logs") } },
+    );
+  }
+  const env = { ...baseEnv, ...relayEnv, PORT: String(port), HOST: "127.0.0.1" };
+  if (runtime === "deno") {
+    return spawn(
+      join(PACKAGE_ROOT, "node_modules/.bin/deno"),
+      ["serve", "--allow-net", "--allow-env", "--allow-read", "--host", "127.0.0.1", "--port", String(port), "src/entry/deno.ts"],
+      { ...common, env },
+    );
+  }
+  return spawn(process.execPath, [join(PACKAGE_ROOT, "src/entry/node.ts")], { ...common, env });
+}
+
+/** KEY="value" lines, double-quoted with escapes, which dotenv (and wrangler's --env-file) read back exactly. */
+function dotenv(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name}="${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`)
+    .join("\n");
+}
+
+function forwardLines(child: ChildProcess, onLine: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      const lines = (partial + chunk).split(/\r?\n/);
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) onLine(line);
+    });
+  }
+}
+
+async function waitForHealth(url: string, exited: Promise<number | null>, timeoutMs: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new UnavailableError(`the relay exited (code ${exitCode}) before it answered /healthz. Its last output:\n${output()}`);
+    }
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new UnavailableError(`the relay did not answer ${url}/healthz within ${timeoutMs / 1000} s. Its last output:\n${output()}`);
+}
+
+/** SIGTERM to the child's process group, SIGKILL after 5 s; resolves once the child has exited. */
+function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    killGroup(child.pid, "SIGKILL"); // Grandchildren (workerd) may outlive a crashed wrangler.
+    return Promise.resolve();
+  }
+  const pid = child.pid;
+  return new Promise((resolve) => {
+    const force = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      killGroup(pid, "SIGKILL");
+      resolve();
+    });
+    killGroup(pid, "SIGTERM");
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", () =>
+      reject(new UnavailableError(`port ${port} on 127.0.0.1 is in use: stop what holds it, or choose another with PORT=<port> (or --port)`)),
+    );
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
+  });
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

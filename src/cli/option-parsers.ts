@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from "commander";
+import { parseDuration } from "./duration.ts";
+
+/** commander argParsers: a bad value becomes a usage error (exit 2) that names the value. */
+export function durationArgument(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function positiveInteger(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0) {
+    throw new InvalidArgumentError(`expected a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+export function portNumber(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+    throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+/** For repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
