@@ -1,0 +1,64 @@
+import * as z from "zod";
+
+/**
+ * Names that travel in URLs, scopes and Redis keys. They are validated before anything else looks at
+ * them, so no CR/LF or control character ever reaches a header, a log line, a scope match or Redis.
+ */
+
+/** Channel: 1-200 of `A-Z a-z 0-9 _ . : -`. */
+export const CHANNEL_REGEX = /^[A-Za-z0-9_.:-]{1,200}$/;
+/** Channel pattern (Redis PSUBSCRIBE glob): channel characters plus `*`, `?`, `[`, `]`, `^` inside brackets. */
+export const PATTERN_REGEX = /^[A-Za-z0-9_.:*?[\]^-]{1,200}$/;
+/** Event type of a published message; `reset` is reserved for the relay's continuity frame. */
+export const EVENT_REGEX = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const RESERVED_EVENTS: readonly string[] = ["reset"];
+export const DEFAULT_EVENT = "message";
+/** Every relay-owned Redis key starts with this; KV keys never may. */
+export const RESERVED_KEY_PREFIX = "relay:";
+export const MAX_KEY_BYTES = 512;
+
+// Whitespace (incl. Unicode spaces) and control characters (C0, DEL, C1), plus lone surrogates.
+const FORBIDDEN_KEY_CHAR = /[\s\p{Cc}\p{Cs}]/u;
+const utf8 = new TextEncoder();
+
+export const channelNameSchema = z
+  .string()
+  .regex(CHANNEL_REGEX, "a channel is 1-200 characters of A-Z a-z 0-9 _ . : -")
+  .describe("Channel name: ^[A-Za-z0-9_.:-]{1,200}$");
+
+export const channelPatternSchema = z
+  .string()
+  .regex(PATTERN_REGEX, "a pattern is 1-200 characters of A-Z a-z 0-9 _ . : - * ? [ ] ^")
+  .refine(bracketsBalanced, "a pattern's [ and ] must pair up")
+  .describe("Channel pattern (Redis glob): channel characters plus * ? [...]");
+
+export const eventNameSchema = z
+  .string()
+  .regex(EVENT_REGEX, "an event name is 1-64 characters of A-Z a-z 0-9 _ . : -")
+  .refine((name) => !RESERVED_EVENTS.includes(name), "the event name `reset` is reserved for the relay")
+  .describe("SSE event type: ^[A-Za-z0-9_.:-]{1,64}$, not `reset`");
+
+export const kvKeySchema = z
+  .string()
+  .min(1, "a key must not be empty")
+  .refine((key) => utf8.encode(key).byteLength <= MAX_KEY_BYTES, `a key is at most ${MAX_KEY_BYTES} bytes of UTF-8`)
+  .refine((key) => !FORBIDDEN_KEY_CHAR.test(key), "a key must not contain whitespace or control characters")
+  .refine((key) => !key.startsWith(RESERVED_KEY_PREFIX), `keys starting with "${RESERVED_KEY_PREFIX}" are reserved`)
+  .describe("KV key: 1-512 bytes, no whitespace or control characters, not starting with relay:");
+
+function bracketsBalanced(pattern: string): boolean {
+  let open = false;
+  for (const char of pattern) {
+    if (char === "[") {
+      if (open) return false;
+      open = true;
+    } else if (char === "]") {
+      if (!open) return false;
+      open = false;
+    }
+  }
+  return !open;
+}
+
+export const isChannelName = (value: string): boolean => CHANNEL_REGEX.test(value);
+export const isPattern = (value: string): boolean => channelPatternSchema.safeParse(value).success;

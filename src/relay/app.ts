@@ -1,0 +1,74 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { ProblemError } from "../protocol/problems.ts";
+import { authenticate } from "./auth/middleware.ts";
+import type { RelayConfig } from "./config.ts";
+import type { RelayEnv } from "./context.ts";
+import { errorToResponse } from "./http/errors.ts";
+import { type RedisCallCounter, type RelayRedisOptions, createRelayRedis } from "./redis/client.ts";
+import { channelRoutes } from "./routes/channels.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { kvRoutes } from "./routes/kv.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
+import { publishRoutes } from "./routes/publish.ts";
+
+export interface AppOptions {
+  config: RelayConfig;
+  /** Builds the per-request Redis client; defaults to createRelayRedis (tests may wrap it). */
+  createRedis?: (config: RelayConfig, options: RelayRedisOptions) => Redis;
+}
+
+/** Response header carrying the number of Redis round trips (Workers subrequests) the request made. */
+export const REDIS_CALLS_HEADER = "x-relay-redis-calls";
+
+/**
+ * The relay: one Hono app for Workers, Deno and Node. Runtime-agnostic (web APIs, hono, zod,
+ * @upstash/redis only); each entry parses its environment into `config` once and calls `app.fetch`.
+ */
+export function createApp(options: AppOptions): Hono<RelayEnv> {
+  const { config } = options;
+  const createRedis = options.createRedis ?? createRelayRedis;
+  const app = new Hono<RelayEnv>();
+
+  app.onError(errorToResponse);
+  app.notFound((c) => {
+    throw new ProblemError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
+
+  app.use(async (c, next) => {
+    const counter: RedisCallCounter = { count: 0 };
+    c.set("config", config);
+    c.set("redisCalls", counter);
+    c.set("redis", createRedis(config, { counter }));
+    await next();
+    try {
+      c.res.headers.set(REDIS_CALLS_HEADER, String(counter.count));
+    } catch {
+      // Immutable headers (a proxied Response): the count is informational only.
+    }
+  });
+  app.use(
+    "/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID"],
+      exposeHeaders: ["ETag", REDIS_CALLS_HEADER],
+      maxAge: 600,
+    }),
+  );
+
+  app.route("/", healthRoutes);
+  app.route("/", openApiRoutes);
+
+  app.use("/v1/*", authenticate);
+  app.route("/v1", kvRoutes);
+  app.route("/v1", publishRoutes);
+  app.route("/v1", channelRoutes);
+  // Live delivery (owned by the realtime part): mount its route modules here, one line each, e.g.
+  //   app.route("/v1", eventsRoutes);    // GET /v1/events, GET /v1/channels/:channel/events
+  //   app.route("/v1", messagesRoutes);  // GET /v1/channels/:channel/messages (history + long-poll)
+
+  return app;
+}

@@ -1,0 +1,22 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { RelayConfig } from "./config.ts";
+import type { Claims } from "./auth/claims.ts";
+import type { RedisCallCounter } from "./redis/client.ts";
+
+/**
+ * The Hono environment of every relay route. Runtime bindings are not read by routes: each entry parses
+ * its environment into a RelayConfig once and hands it to createApp.
+ */
+export interface RelayVariables {
+  config: RelayConfig;
+  /** This request's Redis client (one per request; see redis/client.ts). */
+  redis: Redis;
+  /** Redis HTTP round trips (Workers subrequests) made so far by this request. */
+  redisCalls: RedisCallCounter;
+  /** The verified token's claims (admin-equivalent when RELAY_AUTH=none). */
+  claims: Claims;
+}
+
+export interface RelayEnv {
+  Variables: RelayVariables;
+}

@@ -1,0 +1,56 @@
+import type { Context } from "hono";
+import type * as z from "zod";
+import { channelNameSchema, kvKeySchema } from "../../protocol/names.ts";
+import { type ProblemCode, ProblemError } from "../../protocol/problems.ts";
+
+/** First zod issue as a readable sentence naming the field, e.g. `ttl: must be a whole number ...`. */
+export function describeIssues(error: z.ZodError, label?: string): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid value";
+  const path = issue.path.length > 0 ? issue.path.join(".") : label;
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, code: ProblemCode, label?: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ProblemError(code, describeIssues(result.error, label));
+  return result.data;
+}
+
+/** Validates the query string (only the first value of each name). */
+export function queryOf<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  return parseOrThrow(schema, c.req.query(), "invalid_parameter");
+}
+
+/**
+ * The raw path segment(s) after `prefix`, percent-decoded strictly: a malformed escape or invalid UTF-8
+ * is a 400 instead of being passed through as literal text.
+ */
+export function rawPathParam(c: Context, prefix: string, what: string): string {
+  const path = new URL(c.req.url).pathname;
+  const raw = path.slice(prefix.length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ProblemError("invalid_name", `the ${what} in the path is not valid percent-encoded UTF-8`);
+  }
+}
+
+/** `/v1/kv/<key>`: a KV key, validated (1-512 bytes, no whitespace or control characters, not relay:). */
+export function kvKeyParam(c: Context): string {
+  const key = rawPathParam(c, "/v1/kv/", "key");
+  return parseOrThrow(kvKeySchema, key, "invalid_name", "key");
+}
+
+/** `/v1/channels/<channel>[/...]`: a channel name, validated. */
+export function channelParam(c: Context): string {
+  const path = new URL(c.req.url).pathname;
+  const raw = path.slice("/v1/channels/".length).split("/")[0] ?? "";
+  let channel: string;
+  try {
+    channel = decodeURIComponent(raw);
+  } catch {
+    throw new ProblemError("invalid_name", "the channel in the path is not valid percent-encoded UTF-8");
+  }
+  return parseOrThrow(channelNameSchema, channel, "invalid_name", "channel");
+}

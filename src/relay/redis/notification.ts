@@ -1,0 +1,85 @@
+import * as z from "zod";
+import { type ChannelPosition, EPOCH_REGEX, encodeCursor, parseStreamId, streamIdTime } from "../../protocol/cursor.ts";
+import type { JsonValue, Message } from "../../protocol/message.ts";
+import { DEFAULT_EVENT } from "../../protocol/names.ts";
+
+/** The stored form of one message: the fields of its stream entry (design §2). */
+export interface StoredEntry {
+  data: string;
+  type: "json" | "text";
+  event?: string;
+}
+
+/** The Message clients see, built from a stream entry of `channel` in `epoch`. */
+export function messageFromEntry(channel: string, epoch: string, streamId: string, entry: StoredEntry): Message {
+  return {
+    id: encodeCursor({ channel, epoch, streamId }),
+    channel,
+    event: entry.event || DEFAULT_EVENT,
+    data: decodeData(entry),
+    time: streamIdTime(streamId),
+  };
+}
+
+/** Entry fields from XRANGE's flat `[field, value, ...]` list; unknown fields are ignored. */
+export function entryFromFields(fields: readonly unknown[]): StoredEntry {
+  const entry: StoredEntry = { data: "", type: "text" };
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    const value = String(fields[i + 1]);
+    if (name === "data") entry.data = value;
+    else if (name === "type") entry.type = value === "json" ? "json" : "text";
+    else if (name === "event") entry.event = value;
+  }
+  return entry;
+}
+
+function decodeData(entry: StoredEntry): JsonValue {
+  if (entry.type !== "json") return entry.data;
+  try {
+    return JSON.parse(entry.data) as JsonValue;
+  } catch {
+    // A foreign publisher stored invalid JSON under type=json: deliver its text rather than nothing.
+    return entry.data;
+  }
+}
+
+const messageNoteSchema = z.object({
+  id: z.string(),
+  epoch: z.string().regex(EPOCH_REGEX),
+  type: z.enum(["json", "text"]),
+  data: z.string(),
+  event: z.string().optional(),
+});
+const resetNoteSchema = z.object({ reset: z.literal("deleted"), epoch: z.string().regex(EPOCH_REGEX) });
+
+/** What arrives on `relay:{<ch>}:live`: a stored message, or the news that the channel was dropped. */
+export type LiveNotification =
+  | { kind: "message"; message: Message; position: ChannelPosition }
+  | { kind: "reset"; channel: string; reason: "deleted"; epoch: string };
+
+/**
+ * Parses one live notification (one line of compact JSON written by the publish or drop script) for
+ * `channel`. Returns null for anything else, so a foreign PUBLISH on a relay channel cannot crash a stream.
+ */
+export function parseLiveNotification(channel: string, line: string): LiveNotification | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const reset = resetNoteSchema.safeParse(value);
+  if (reset.success) return { kind: "reset", channel, reason: "deleted", epoch: reset.data.epoch };
+  const note = messageNoteSchema.safeParse(value);
+  if (!note.success) return null;
+  const streamId = parseStreamId(note.data.id);
+  if (streamId === null) return null;
+  const entry: StoredEntry = { data: note.data.data, type: note.data.type };
+  if (note.data.event) entry.event = note.data.event;
+  return {
+    kind: "message",
+    message: messageFromEntry(channel, note.data.epoch, streamId, entry),
+    position: { channel, epoch: note.data.epoch, streamId },
+  };
+}

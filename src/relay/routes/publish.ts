@@ -1,0 +1,50 @@
+import { Hono } from "hono";
+import { ProblemError } from "../../protocol/problems.ts";
+import { batchPublishRequestSchema, publishQuerySchema } from "../../protocol/schemas.ts";
+import { requireScope } from "../auth/middleware.ts";
+import type { RelayEnv } from "../context.ts";
+import { readTextBody } from "../http/body.ts";
+import { channelParam, parseOrThrow, queryOf } from "../http/params.ts";
+import { type PublishInput, type Published, publishBatch, publishMessage } from "../redis/publish.ts";
+
+/** Publishing (design §3): one atomic script per message; batches in one round trip. */
+export const publishRoutes = new Hono<RelayEnv>();
+
+/** Idempotency-Key: 1-200 visible ASCII characters (it becomes part of a Redis key). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,200}$/;
+
+const publishResult = (published: Published) => ({ id: published.id, channel: published.channel, time: published.time });
+
+publishRoutes.post("/channels/:channel/messages", async (c) => {
+  const { config, redis } = c.var;
+  const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json-or-text");
+  const channel = channelParam(c);
+  const { event } = queryOf(c, publishQuerySchema);
+  const idempotencyKey = c.req.header("idempotency-key");
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ProblemError("invalid_header", "Idempotency-Key must be 1-200 visible ASCII characters (no spaces)");
+  }
+  requireScope(c, "publish", channel);
+  const published = await publishMessage(redis, config, {
+    channel,
+    data: body.text,
+    type: body.kind,
+    event,
+    idempotencyKey,
+  });
+  return c.json(publishResult(published), published.replayed ? 200 : 201);
+});
+
+publishRoutes.post("/publish", async (c) => {
+  const { config, redis } = c.var;
+  const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json");
+  const request = parseOrThrow(batchPublishRequestSchema, body.json, "invalid_body");
+  for (const message of request.messages) requireScope(c, "publish", message.channel);
+  const inputs: PublishInput[] = request.messages.map((message) =>
+    typeof message.data === "string"
+      ? { channel: message.channel, data: message.data, type: "text", event: message.event }
+      : { channel: message.channel, data: JSON.stringify(message.data), type: "json", event: message.event },
+  );
+  const published = await publishBatch(redis, config, inputs);
+  return c.json({ messages: published.map(publishResult) }, 201);
+});
