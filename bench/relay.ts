@@ -21,6 +21,7 @@ import {
   relayLongPollTarget,
 } from "./relay/long-poll.ts";
 import { residentBytes, totalResidentBytes } from "./relay/process-memory.ts";
+import { measureRoundTrips, type RoundTrip } from "./relay/round-trips.ts";
 import { type RelayBenchStack, startRelayBenchStack } from "./relay/stack.ts";
 import { fixed, markdownTable, percentile, ratio } from "./relay/stats.ts";
 import { directTarget, relayTarget } from "./relay/targets.ts";
@@ -34,6 +35,7 @@ const HUNDREDS: MessagePlan = { warmup: 5, latencyMessages: 100, burstMessages: 
 const THOUSANDS: MessagePlan = { warmup: 3, latencyMessages: 30, burstMessages: 50, batchSize: 50 };
 const LONG_POLL = { loops: 100, messages: 200, waitSeconds: 10 };
 const MEMORY_SETTLE_MS = 1500;
+const ROUND_TRIPS = 200;
 
 /** The targets of the issue, checked on every run. */
 const P99_RATIO_TARGET = 2;
@@ -66,6 +68,14 @@ export async function run(
     try {
       const relay = relayTarget(stack.relayUrl, stack.authorization);
       const direct = directTarget(stack.redisUrl, publisher);
+      log("  round trips");
+      const roundTrips = await measureRoundTrips(
+        stack.relayUrl,
+        stack.authorization,
+        publisher,
+        uniqueChannel("probe"),
+        ROUND_TRIPS,
+      );
       const fanouts: Array<{ relay: FanoutResult; direct: FanoutResult }> = [];
       let memory: MemoryReading | undefined;
       for (const subscribers of sizes) {
@@ -117,7 +127,7 @@ export async function run(
         uniqueChannel("relay-poll"),
         LONG_POLL,
       );
-      return report(fanouts, memory, { relay: relayLongPoll, direct: directLongPoll });
+      return report(roundTrips, fanouts, memory, { relay: relayLongPoll, direct: directLongPoll });
     } finally {
       publisher.disconnect();
     }
@@ -170,12 +180,29 @@ function kib(bytes: number): string {
 }
 
 function report(
+  roundTrips: RoundTrip[],
   fanouts: Array<{ relay: FanoutResult; direct: FanoutResult }>,
   memory: MemoryReading | undefined,
   longPoll: { relay: LongPollResult; direct: LongPollResult },
 ): RelayBenchReport {
   const sections: string[] = [];
   const verdicts: Array<{ target: string; met: boolean; detail: string }> = [];
+
+  const floor = roundTrips[0]?.samples ?? [];
+  sections.push(
+    "### Round trips (sequential; where a delivery's time goes)",
+    "",
+    markdownTable(
+      ["request", "p50 ms", "p99 ms", "p50 vs direct PING"],
+      roundTrips.map((trip) => [
+        trip.label,
+        fixed(percentile(trip.samples, 50)),
+        fixed(percentile(trip.samples, 99)),
+        ratio(percentile(trip.samples, 50), percentile(floor, 50)),
+      ]),
+    ),
+    "",
+  );
 
   const latencyRows: string[][] = [];
   for (const { relay, direct } of fanouts) {
