@@ -1,0 +1,98 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { type ChannelPosition, CursorError, decodeCompoundCursor } from "../../protocol/cursor.ts";
+import { channelNameSchema, channelPatternSchema } from "../../protocol/names.ts";
+import { ProblemError } from "../../protocol/problems.ts";
+import { requireScope } from "../auth/middleware.ts";
+import type { RelayEnv } from "../context.ts";
+import { channelParam, parseOrThrow } from "../http/params.ts";
+import { openRawStream } from "../sse/raw-stream.ts";
+import { openRelayStream } from "../sse/relay-stream.ts";
+
+/** What an SSE request asks for, validated. */
+interface EventsRequest {
+  channels: string[];
+  patterns: string[];
+  raw: boolean;
+  resume: Map<string, ChannelPosition> | null;
+}
+
+/**
+ * SSE (design §3, §4): `GET /v1/events?channel=a&channel=b&pattern=p.*[&raw=1]` and
+ * `GET /v1/channels/:channel/events` (the same as `/v1/events?channel=:channel`).
+ */
+export const eventsRoutes = new Hono<RelayEnv>()
+  .get("/events", (c) => serveEvents(c, c.req.queries("channel") ?? []))
+  .get("/channels/:channel/events", (c) => serveEvents(c, [channelParam(c), ...(c.req.queries("channel") ?? [])]));
+
+async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promise<Response> {
+  const request = parseEventsRequest(c, channelParams);
+  // 403 after every 400 (design §3 error order); one scope per channel, a pattern needs a glob covering it.
+  for (const channel of request.channels) requireScope(c, "subscribe", channel);
+  for (const pattern of request.patterns) requireScope(c, "subscribe", pattern);
+  const { config, redis, claims } = c.var;
+  const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
+  if (request.raw) {
+    return openRawStream(c, redis, config, { channels: request.channels, patterns: request.patterns, closeAt });
+  }
+  return openRelayStream(c, redis, config, {
+    channels: request.channels,
+    patterns: request.patterns,
+    resume: request.resume,
+    closeAt,
+  });
+}
+
+function parseEventsRequest(c: Context<RelayEnv>, channelParams: string[]): EventsRequest {
+  const channels = unique(channelParams.map((value) => parseOrThrow(channelNameSchema, value, "invalid_name", "channel")));
+  const patterns = unique(
+    (c.req.queries("pattern") ?? []).map((value) => parseOrThrow(channelPatternSchema, value, "invalid_name", "pattern")),
+  );
+  if (channels.length + patterns.length === 0) {
+    throw new ProblemError("invalid_parameter", "name at least one `channel=` or `pattern=` to subscribe to");
+  }
+  const limit = c.var.config.sseMaxChannels;
+  if (channels.length + patterns.length > limit) {
+    throw new ProblemError(
+      "invalid_parameter",
+      `one stream takes at most ${limit} channels and patterns, got ${channels.length + patterns.length}`,
+    );
+  }
+  const raw = parseRawFlag(c.req.query("raw"));
+  return { channels, patterns, raw, resume: raw ? rawResume(c) : parseResume(c) };
+}
+
+function parseRawFlag(value: string | undefined): boolean {
+  if (value === undefined || value === "0" || value === "false") return false;
+  if (value === "" || value === "1" || value === "true") return true;
+  throw new ProblemError("invalid_parameter", `raw: must be 1 or 0, got ${JSON.stringify(value.slice(0, 40))}`);
+}
+
+/** Raw streams are live only: a cursor cannot be honoured, so asking for one is an error, not a silent gap. */
+function rawResume(c: Context<RelayEnv>): null {
+  if (c.req.query("lastEventId") !== undefined) {
+    throw new ProblemError("invalid_parameter", "raw=1 streams are live only and take no lastEventId");
+  }
+  return null;
+}
+
+/** `Last-Event-ID` (what EventSource sends on reconnect) wins over `?lastEventId=` (design §2). */
+function parseResume(c: Context<RelayEnv>): Map<string, ChannelPosition> | null {
+  const header = c.req.header("last-event-id");
+  const query = c.req.query("lastEventId");
+  const cursor = header !== undefined && header !== "" ? header : query;
+  if (cursor === undefined || cursor === "") return null;
+  try {
+    return decodeCompoundCursor(cursor);
+  } catch (error) {
+    if (error instanceof CursorError) {
+      const source = cursor === header ? "Last-Event-ID" : "lastEventId";
+      throw new ProblemError("invalid_cursor", `${source}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

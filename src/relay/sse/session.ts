@@ -1,0 +1,166 @@
+import type { SSEStreamingApi } from "hono/streaming";
+import type { RelayConfig } from "../config.ts";
+import { formatFrame, KEEPALIVE_FRAME } from "./frame.ts";
+
+/** Why a stream ended; logged and used by tests. */
+export type SseEndReason = "client-gone" | "lifetime" | "token-expired" | "slow-consumer" | "upstream-error" | "done";
+
+export interface SseSessionOptions<T> {
+  stream: SSEStreamingApi;
+  /** The request's signal: on some runtimes the only disconnect notice (Workers with enable_request_signal). */
+  signal: AbortSignal;
+  heartbeatMs: number;
+  /** Wall-clock ms after which the stream sends `retry:` and closes (bounds Workers subrequests, re-checks auth). */
+  lifetimeMs: number;
+  /** The reconnection delay sent with `retry:` on rotation. */
+  retryMs: number;
+  /** Epoch ms at which the stream closes without `retry:` (the token's `exp`). */
+  closeAt?: number;
+  /** Unsent items past this count close the stream: the client resumes from its cursor. */
+  maxBacklog: number;
+  /** Turns one queued item into frame text, or undefined to drop it (e.g. a duplicate of a replayed message). */
+  render(item: T): string | undefined;
+  /** Releases what the stream holds (the upstream subscription). Called exactly once, from whichever path ends first. */
+  onEnd(reason: SseEndReason): void;
+}
+
+export interface SseSession<T> {
+  /** Queues an item (a live message); wakes the writer. Ignored once the session ended. */
+  push(item: T): void;
+  /** Ends the stream: idempotent, safe from any callback. */
+  end(reason: SseEndReason): void;
+  /** Writes text now (replay frames before the live loop starts). */
+  write(text: string): Promise<void>;
+  /** Writes queued items, heartbeats and the final `retry:` until the stream ends. */
+  run(): Promise<void>;
+  readonly ended: boolean;
+  readonly endReason: SseEndReason | undefined;
+}
+
+/** The `retry:` sent when a stream rotates: reconnect soon, the cursor makes it lossless. */
+export const ROTATION_RETRY_MS = 1000;
+
+/** The session options every relay stream takes from the config. */
+export function sessionLimits(config: RelayConfig, stream: SSEStreamingApi, signal: AbortSignal, closeAt: number | undefined) {
+  return {
+    stream,
+    signal,
+    heartbeatMs: config.heartbeatMs,
+    lifetimeMs: config.sseMaxMs,
+    retryMs: ROTATION_RETRY_MS,
+    closeAt,
+    maxBacklog: config.sseMaxBacklog,
+  };
+}
+
+/**
+ * The writer half of an SSE connection. Cleanup never depends on code after the loop (Workers cancels the
+ * request's tasks after a disconnect): Hono's `onAbort` and the request signal both end the session, and
+ * `onEnd` runs once from whichever fires first. Heartbeats never touch Redis; they also surface a gone client,
+ * which most runtimes only notice on the next write.
+ */
+export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T> {
+  const { stream, signal } = options;
+  const queue: T[] = [];
+  const rotateAt = Date.now() + options.lifetimeMs;
+  let endReason: SseEndReason | undefined;
+  let wake: (() => void) | undefined;
+
+  function end(reason: SseEndReason) {
+    if (endReason !== undefined) return;
+    endReason = reason;
+    queue.length = 0;
+    signal.removeEventListener("abort", onSignalAbort);
+    wake?.();
+    try {
+      options.onEnd(reason);
+    } catch {
+      // Cleanup must not throw into the runtime's abort path.
+    }
+    // A slow consumer may have a write stuck on backpressure; abort unsticks it (the client sees a cut and resumes).
+    if (reason === "slow-consumer" || reason === "upstream-error") stream.abort();
+  }
+  function onSignalAbort() {
+    end("client-gone");
+  }
+  stream.onAbort(() => end("client-gone"));
+  if (signal.aborted) end("client-gone");
+  else signal.addEventListener("abort", onSignalAbort);
+
+  function live(): boolean {
+    return endReason === undefined && !stream.aborted && !stream.closed;
+  }
+
+  async function write(text: string) {
+    if (!live()) return;
+    await stream.write(text);
+    if (stream.aborted) end("client-gone");
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function run() {
+    let nextHeartbeat = Date.now() + options.heartbeatMs;
+    while (live()) {
+      if (queue.length > 0) {
+        const items = queue.splice(0, queue.length);
+        let text = "";
+        for (const item of items) text += options.render(item) ?? "";
+        if (text) {
+          await write(text);
+          nextHeartbeat = Date.now() + options.heartbeatMs;
+        }
+        continue;
+      }
+      const now = Date.now();
+      if (options.closeAt !== undefined && now >= options.closeAt) {
+        end("token-expired");
+        break;
+      }
+      if (now >= rotateAt) {
+        await write(formatFrame({ retry: options.retryMs }));
+        end("lifetime");
+        break;
+      }
+      if (now >= nextHeartbeat) {
+        await write(KEEPALIVE_FRAME);
+        nextHeartbeat = Date.now() + options.heartbeatMs;
+        continue;
+      }
+      await sleep(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY) - now);
+    }
+    end(endReason ?? (stream.aborted ? "client-gone" : "done"));
+    if (!stream.aborted) await stream.close();
+  }
+
+  return {
+    push(item) {
+      if (endReason !== undefined) return;
+      queue.push(item);
+      if (queue.length > options.maxBacklog) {
+        end("slow-consumer");
+        return;
+      }
+      wake?.();
+    },
+    end,
+    write,
+    run,
+    get ended() {
+      return endReason !== undefined;
+    },
+    get endReason() {
+      return endReason;
+    },
+  };
+}
