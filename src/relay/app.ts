@@ -8,8 +8,10 @@ import type { RelayEnv } from "./context.ts";
 import { errorToResponse } from "./http/errors.ts";
 import { type RedisCallCounter, type RelayRedisOptions, createRelayRedis } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
+import { eventsRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { kvRoutes } from "./routes/kv.ts";
+import { messagesRoutes } from "./routes/messages.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { publishRoutes } from "./routes/publish.ts";
 
@@ -66,9 +68,9 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   app.route("/v1", kvRoutes);
   app.route("/v1", publishRoutes);
   app.route("/v1", channelRoutes);
-  // Live delivery (owned by the realtime part): mount its route modules here, one line each, e.g.
-  //   app.route("/v1", eventsRoutes);    // GET /v1/events, GET /v1/channels/:channel/events
-  //   app.route("/v1", messagesRoutes);  // GET /v1/channels/:channel/messages (history + long-poll)
+  // Live delivery: SSE and history/long-poll.
+  app.route("/v1", eventsRoutes); // GET /v1/events, GET /v1/channels/:channel/events
+  app.route("/v1", messagesRoutes); // GET /v1/channels/:channel/messages (history + long-poll)
 
   return app;
 }
