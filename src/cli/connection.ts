@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { type RelayClient, createClient } from "../client/index.ts";
+import { createClient, type RelayClient } from "../client/index.ts";
 
 export const DEFAULT_RELAY_URL = "http://127.0.0.1:8787";
 

@@ -100,7 +100,8 @@ async function bringUp(
   log(`proxy        ready at ${proxyAddress.url}`);
 
   const jwtSecret = options.env.RELAY_JWT_SECRET || randomBytes(32).toString("hex");
-  if (!options.env.RELAY_JWT_SECRET) log("auth         RELAY_JWT_SECRET is unset: generated a random dev secret for this run");
+  if (!options.env.RELAY_JWT_SECRET)
+    log("auth         RELAY_JWT_SECRET is unset: generated a random dev secret for this run");
   const relayEnv: Record<string, string> = {
     ...relaySettings(options.env),
     RELAY_JWT_SECRET: jwtSecret,
@@ -112,7 +113,8 @@ async function bringUp(
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));
   log(`relay        starting ${RUNTIME_LABEL[options.runtime]} on 127.0.0.1:${port}…`);
   const child = await spawnRelay(options.runtime, port, relayEnv, scratch);
-  if (child.pid === undefined) throw new UnavailableError(`could not start ${RUNTIME_LABEL[options.runtime]}`);
+  if (child.pid === undefined)
+    throw new UnavailableError(`could not start ${RUNTIME_LABEL[options.runtime]}`);
   const relayPid = child.pid;
   pids.push(relayPid);
   const recent: string[] = [];
@@ -128,7 +130,12 @@ async function bringUp(
   await waitForHealth(relayUrl, relayExited, options.readyTimeoutMs ?? 120_000, () => recent.join("\n"));
   log(`relay        ready at ${relayUrl} (pid ${relayPid})`);
 
-  const devToken = await mintToken({ secret: jwtSecret, scope: "admin", ttlSeconds: DEV_TOKEN_TTL_S, subject: "relay-start" });
+  const devToken = await mintToken({
+    secret: jwtSecret,
+    scope: "admin",
+    ttlSeconds: DEV_TOKEN_TTL_S,
+    subject: "relay-start",
+  });
   let stopping: Promise<void> | undefined;
   return {
     relayUrl,
@@ -162,9 +169,18 @@ export function relaySettings(env: NodeJS.ProcessEnv): Record<string, string> {
   return settings;
 }
 
-async function spawnRelay(runtime: RelayRuntime, port: number, relayEnv: Record<string, string>, scratch: string): Promise<ChildProcess> {
+async function spawnRelay(
+  runtime: RelayRuntime,
+  port: number,
+  relayEnv: Record<string, string>,
+  scratch: string,
+): Promise<ChildProcess> {
   // Own process group (detached): Ctrl-C reaches us, and we stop the relay and its children (workerd) together.
-  const common = { cwd: PACKAGE_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] as ("ignore" | "pipe")[] };
+  const common = {
+    cwd: PACKAGE_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"] as ("ignore" | "pipe")[],
+  };
   const baseEnv = { ...process.env, NO_COLOR: "1" };
   if (runtime === "workers") {
     // Secrets go through a private env file, not argv (visible in `ps`) and not the user's .dev.vars.
@@ -188,14 +204,27 @@ async function spawnRelay(runtime: RelayRuntime, port: number, relayEnv: Record<
         join(scratch, "state"),
         "--show-interactive-dev-session=false",
       ],
-      { ...common, env: { ...baseEnv, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(scratch, "logs") } },
+      {
+        ...common,
+        env: { ...baseEnv, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(scratch, "logs") },
+      },
     );
   }
   const env = { ...baseEnv, ...relayEnv, PORT: String(port), HOST: "127.0.0.1" };
   if (runtime === "deno") {
     return spawn(
       join(PACKAGE_ROOT, "node_modules/.bin/deno"),
-      ["serve", "--allow-net", "--allow-env", "--allow-read", "--host", "127.0.0.1", "--port", String(port), "src/entry/deno.ts"],
+      [
+        "serve",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "src/entry/deno.ts",
+      ],
       { ...common, env },
     );
   }
@@ -205,7 +234,10 @@ async function spawnRelay(runtime: RelayRuntime, port: number, relayEnv: Record<
 /** KEY="value" lines, double-quoted with escapes, which dotenv (and wrangler's --env-file) read back exactly. */
 function dotenv(values: Record<string, string>): string {
   return Object.entries(values)
-    .map(([name, value]) => `${name}="${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`)
+    .map(
+      ([name, value]) =>
+        `${name}="${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`,
+    )
     .join("\n");
 }
 
@@ -221,7 +253,12 @@ function forwardLines(child: ChildProcess, onLine: (line: string) => void): void
   }
 }
 
-async function waitForHealth(url: string, exited: Promise<number | null>, timeoutMs: number, output: () => string): Promise<void> {
+async function waitForHealth(
+  url: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => {
@@ -229,7 +266,9 @@ async function waitForHealth(url: string, exited: Promise<number | null>, timeou
   });
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new UnavailableError(`the relay exited (code ${exitCode}) before it answered /healthz. Its last output:\n${output()}`);
+      throw new UnavailableError(
+        `the relay exited (code ${exitCode}) before it answered /healthz. Its last output:\n${output()}`,
+      );
     }
     try {
       const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
@@ -240,7 +279,9 @@ async function waitForHealth(url: string, exited: Promise<number | null>, timeou
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  throw new UnavailableError(`the relay did not answer ${url}/healthz within ${timeoutMs / 1000} s. Its last output:\n${output()}`);
+  throw new UnavailableError(
+    `the relay did not answer ${url}/healthz within ${timeoutMs / 1000} s. Its last output:\n${output()}`,
+  );
 }
 
 /** SIGTERM to the child's process group, SIGKILL after 5 s; resolves once the child has exited. */
@@ -274,7 +315,11 @@ function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", () =>
-      reject(new UnavailableError(`port ${port} on 127.0.0.1 is in use: stop what holds it, or choose another with PORT=<port> (or --port)`)),
+      reject(
+        new UnavailableError(
+          `port ${port} on 127.0.0.1 is in use: stop what holds it, or choose another with PORT=<port> (or --port)`,
+        ),
+      ),
     );
     server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
   });

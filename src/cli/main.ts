@@ -12,7 +12,16 @@ export function buildProgram(): Command {
     .description("Edge relay from a terminal: KV, publish/subscribe, tokens, and the local stack")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
-  for (const command of [setCommand(), getCommand(), deleteCommand(), keysCommand(), publishCommand(), subscribeCommand(), tokenCommand(), startCommand()]) {
+  for (const command of [
+    setCommand(),
+    getCommand(),
+    deleteCommand(),
+    keysCommand(),
+    publishCommand(),
+    subscribeCommand(),
+    tokenCommand(),
+    startCommand(),
+  ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(add --help for usage)"));
   }
   return program;

@@ -31,7 +31,18 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
   const port = options.port ?? (await freePort());
   const child = spawn(
     bin,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "yes",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   await waitForReady(child, port);
@@ -50,12 +61,16 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
 function waitForReady(child: ChildProcess, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = "";
-    const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not start in 10 s:\n${output}`)), 10_000);
+    const timer = setTimeout(
+      () => fail(new Error(`redis-server on port ${port} did not start in 10 s:\n${output}`)),
+      10_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes("Ready to accept connections")) done();
     };
-    const onExit = (code: number | null) => fail(new Error(`redis-server exited with code ${code}:\n${output}`));
+    const onExit = (code: number | null) =>
+      fail(new Error(`redis-server exited with code ${code}:\n${output}`));
     function cleanup() {
       clearTimeout(timer);
       child.stdout?.off("data", onData);

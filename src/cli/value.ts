@@ -22,7 +22,8 @@ export async function valueFromArgument(argument: string, flags: ValueFlags): Pr
     // A JSON string must still travel as JSON, not as its unquoted text.
     return typeof parsed === "string" ? json(parsed) : parsed;
   } catch {
-    if (flags.json) throw new UsageError(`--json was given but the value is not valid JSON: ${raw.slice(0, 80)}`);
+    if (flags.json)
+      throw new UsageError(`--json was given but the value is not valid JSON: ${raw.slice(0, 80)}`);
     return raw;
   }
 }

@@ -24,6 +24,7 @@ export function encodeBody(value: unknown, what: string): EncodedBody {
     return { body: JSON.stringify((value as JsonString)[JSON_STRING]), contentType: "application/json" };
   }
   const body = value === undefined ? undefined : JSON.stringify(value);
-  if (body === undefined) throw new TypeError(`${what} must be a string or a JSON-serialisable value, got ${typeof value}`);
+  if (body === undefined)
+    throw new TypeError(`${what} must be a string or a JSON-serialisable value, got ${typeof value}`);
   return { body, contentType: "application/json" };
 }

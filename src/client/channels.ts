@@ -52,7 +52,10 @@ export class Channels {
       method: "POST",
       path: `${channelPath(channel)}/messages`,
       query: { event: options.event },
-      headers: { "content-type": contentType, "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() },
+      headers: {
+        "content-type": contentType,
+        "idempotency-key": options.idempotencyKey ?? crypto.randomUUID(),
+      },
       body,
       signal: options.signal,
       retryable: true,
@@ -63,13 +66,20 @@ export class Channels {
    * Publishes several messages in one round trip, in order. Not retried: the batch endpoint has no
    * idempotency key, so a retry after a lost answer could publish twice.
    */
-  async publishMany(messages: readonly BatchMessage[], options: { signal?: AbortSignal } = {}): Promise<Published[]> {
+  async publishMany(
+    messages: readonly BatchMessage[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Published[]> {
     const result = await this.#transport.json<{ messages: Published[] }>({
       method: "POST",
       path: "v1/publish",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        messages: messages.map(({ channel, data, event }) => ({ channel, data, ...(event === undefined ? {} : { event }) })),
+        messages: messages.map(({ channel, data, event }) => ({
+          channel,
+          data,
+          ...(event === undefined ? {} : { event }),
+        })),
       }),
       signal: options.signal,
     });
@@ -98,12 +108,17 @@ export class Channels {
 
   /** Drops the channel's history (needs `admin`); open streams receive a `reset`. */
   async deleteHistory(channel: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const response = await this.#transport.send({ method: "DELETE", path: channelPath(channel), signal: options.signal });
+    const response = await this.#transport.send({
+      method: "DELETE",
+      path: channelPath(channel),
+      signal: options.signal,
+    });
     await response.body?.cancel();
   }
 }
 
 export function channelPath(channel: string): string {
-  if (typeof channel !== "string" || channel.length === 0) throw new TypeError("channel must be a non-empty string");
+  if (typeof channel !== "string" || channel.length === 0)
+    throw new TypeError("channel must be a non-empty string");
   return `v1/channels/${encodeURIComponent(channel)}`;
 }

@@ -44,9 +44,12 @@ export class RelayError extends Error {
     request?: string;
     cause?: unknown;
   }) {
-    super(`${init.request ? `${init.request}: ` : ""}${init.status ? `${init.status} ` : ""}${init.code}: ${init.detail}`, {
-      cause: init.cause,
-    });
+    super(
+      `${init.request ? `${init.request}: ` : ""}${init.status ? `${init.status} ` : ""}${init.code}: ${init.detail}`,
+      {
+        cause: init.cause,
+      },
+    );
     this.name = "RelayError";
     this.code = init.code;
     this.status = init.status;
@@ -63,11 +66,13 @@ export async function errorFromResponse(response: Response, request: string): Pr
   let problem: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) problem = parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      problem = parsed as Record<string, unknown>;
   } catch {
     // Not JSON: a proxy or load balancer answered; keep the text as the detail.
   }
-  const field = (name: string) => (typeof problem?.[name] === "string" ? (problem[name] as string) : undefined);
+  const field = (name: string) =>
+    typeof problem?.[name] === "string" ? (problem[name] as string) : undefined;
   return new RelayError({
     code: field("code") ?? `http_${response.status}`,
     status: response.status,

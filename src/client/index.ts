@@ -24,7 +24,10 @@ export interface RelayClient {
   /** Channels: info and history deletion besides the above. */
   channels: Channels;
   /** Messages from channels and patterns as an async iterator that survives drops. */
-  subscribe(channels: string | readonly string[], options?: SubscribeOptions): AsyncGenerator<SubscriptionEvent>;
+  subscribe(
+    channels: string | readonly string[],
+    options?: SubscribeOptions,
+  ): AsyncGenerator<SubscriptionEvent>;
 }
 
 /**

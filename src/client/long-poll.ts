@@ -1,12 +1,11 @@
-import { EMPTY_EPOCH, START_STREAM_ID, encodeCursor } from "../protocol/cursor.ts";
-import { MAX_WAIT_SECONDS } from "../protocol/schemas.ts";
+import { EMPTY_EPOCH, encodeCursor, START_STREAM_ID } from "../protocol/cursor.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
 import type { Channels } from "./channels.ts";
 import { RelayError } from "./errors.ts";
 import type { SubscriptionEvent } from "./types.ts";
 
-/** Seconds each long-poll holds: under the relay's maximum, clear of 30 s idle cutoffs in proxies. */
-const WAIT_SECONDS = Math.min(25, MAX_WAIT_SECONDS);
+/** Seconds each long-poll holds: under the relay's maximum of 30, clear of 30 s idle cutoffs in proxies. */
+const WAIT_SECONDS = 25;
 const PAGE_LIMIT = 100;
 /** Stop polling while this many events wait for the consumer. */
 const HIGH_WATER = 1000;
@@ -81,7 +80,10 @@ export async function* longPoll(channels: Channels, input: LongPollInput): Async
       } catch (error) {
         if (stop.signal.aborted) return;
         if (!isTransient(error)) {
-          failure = error instanceof RelayError ? error : new RelayError({ code: "long_poll_failed", status: 0, detail: String(error), cause: error });
+          failure =
+            error instanceof RelayError
+              ? error
+              : new RelayError({ code: "long_poll_failed", status: 0, detail: String(error), cause: error });
           stop.abort();
           notify();
           return;

@@ -1,4 +1,4 @@
-import { type EventSourceMessage, createParser } from "eventsource-parser";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
 
 /** One thing read off an SSE response. */
 export type SseItem =

@@ -1,13 +1,15 @@
 import type { EventSourceMessage } from "eventsource-parser";
+import { decodeCompoundCursor, encodeCursor } from "../protocol/cursor.ts";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.ts";
 import type { Channels } from "./channels.ts";
-import { CLIENT_ERROR_CODES, RelayError, errorFromResponse } from "./errors.ts";
+import { CLIENT_ERROR_CODES, errorFromResponse, RelayError } from "./errors.ts";
 import { isTransient, longPoll } from "./long-poll.ts";
 import { SseReader } from "./sse-reader.ts";
-import { type Transport, describe } from "./transport.ts";
-import { decodeCompoundCursor, encodeCursor } from "../protocol/cursor.ts";
-import { RESET_REASONS } from "../protocol/message.ts";
-import type { RelayMessage, ResetNotice, SubscriptionEvent } from "./types.ts";
+import { describe, type Transport } from "./transport.ts";
+import type { RelayMessage, ResetNotice, ResetReason, SubscriptionEvent } from "./types.ts";
+
+/** `satisfies` keeps this list in step with the protocol's ResetReason without importing its zod schemas. */
+const RESET_REASONS = ["trimmed", "epoch", "deleted", "unknown"] as const satisfies readonly ResetReason[];
 
 export interface SubscribeOptions {
   /** Pattern subscriptions (`sensors.*`); need a `subscribe:` scope that matches the pattern itself. */
@@ -50,9 +52,11 @@ export async function* subscribe(
 ): AsyncGenerator<SubscriptionEvent> {
   const patterns = [...(options.patterns ?? [])];
   const names = [...channelNames];
-  if (names.length + patterns.length === 0) throw new TypeError("subscribe needs at least one channel or pattern");
+  if (names.length + patterns.length === 0)
+    throw new TypeError("subscribe needs at least one channel or pattern");
   for (const name of [...names, ...patterns]) {
-    if (typeof name !== "string" || name.length === 0) throw new TypeError("channel and pattern names must be non-empty strings");
+    if (typeof name !== "string" || name.length === 0)
+      throw new TypeError("channel and pattern names must be non-empty strings");
   }
   const idleMs = 2 * (options.heartbeatMs ?? 15_000);
   const report = options.onStatus ?? (() => {});
@@ -145,7 +149,10 @@ export async function* subscribe(
           await response.body?.cancel();
           continue;
         }
-        const error = await errorFromResponse(response, describe("GET", transport.url(spec.path, spec.query)));
+        const error = await errorFromResponse(
+          response,
+          describe("GET", transport.url(spec.path, spec.query)),
+        );
         if (!isTransient(error)) throw error;
         await backOff(error.message);
         continue;
@@ -239,19 +246,39 @@ function toSubscriptionEvent(event: EventSourceMessage): SubscriptionEvent | "er
   try {
     data = JSON.parse(event.data);
   } catch (cause) {
-    throw new RelayError({ code: CLIENT_ERROR_CODES.badResponse, status: 0, detail: `SSE data is not JSON: ${event.data.slice(0, 200)}`, cause });
+    throw new RelayError({
+      code: CLIENT_ERROR_CODES.badResponse,
+      status: 0,
+      detail: `SSE data is not JSON: ${event.data.slice(0, 200)}`,
+      cause,
+    });
   }
   if (event.event === "reset") return toReset(data);
   if (!isMessage(data)) {
-    throw new RelayError({ code: CLIENT_ERROR_CODES.badResponse, status: 0, detail: `SSE data is not a message object: ${event.data.slice(0, 200)}` });
+    throw new RelayError({
+      code: CLIENT_ERROR_CODES.badResponse,
+      status: 0,
+      detail: `SSE data is not a message object: ${event.data.slice(0, 200)}`,
+    });
   }
-  return { type: "message", id: data.id, channel: data.channel, event: data.event ?? "message", data: data.data, time: data.time };
+  return {
+    type: "message",
+    id: data.id,
+    channel: data.channel,
+    event: data.event ?? "message",
+    data: data.data,
+    time: data.time,
+  };
 }
 
 function toReset(data: unknown): ResetNotice {
   const record = (data ?? {}) as Record<string, unknown>;
   if (typeof record.channel !== "string") {
-    throw new RelayError({ code: CLIENT_ERROR_CODES.badResponse, status: 0, detail: `reset frame without a channel: ${JSON.stringify(data)}` });
+    throw new RelayError({
+      code: CLIENT_ERROR_CODES.badResponse,
+      status: 0,
+      detail: `reset frame without a channel: ${JSON.stringify(data)}`,
+    });
   }
   const reason = RESET_REASONS.find((known) => known === record.reason) ?? "unknown";
   return {

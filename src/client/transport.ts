@@ -1,5 +1,5 @@
 import { backoffDelay, sleep } from "./backoff.ts";
-import { CLIENT_ERROR_CODES, RelayError, errorFromResponse } from "./errors.ts";
+import { CLIENT_ERROR_CODES, errorFromResponse, RelayError } from "./errors.ts";
 
 /** A fetch-compatible function: the global one, or a runtime-specific one (a Workers service binding, a test double). */
 export type FetchLike = (input: Request) => Promise<Response>;
@@ -49,10 +49,19 @@ export class Transport {
     try {
       base = new URL(options.url);
     } catch (cause) {
-      throw new RelayError({ code: CLIENT_ERROR_CODES.invalidOptions, status: 0, detail: `url is not a valid URL: ${JSON.stringify(options.url)}`, cause });
+      throw new RelayError({
+        code: CLIENT_ERROR_CODES.invalidOptions,
+        status: 0,
+        detail: `url is not a valid URL: ${JSON.stringify(options.url)}`,
+        cause,
+      });
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") {
-      throw new RelayError({ code: CLIENT_ERROR_CODES.invalidOptions, status: 0, detail: `url must be http(s), got ${JSON.stringify(options.url)}` });
+      throw new RelayError({
+        code: CLIENT_ERROR_CODES.invalidOptions,
+        status: 0,
+        detail: `url must be http(s), got ${JSON.stringify(options.url)}`,
+      });
     }
     if (!base.pathname.endsWith("/")) base.pathname += "/";
     this.baseUrl = base;

@@ -13,11 +13,17 @@ export function publishCommand(): Command {
       .option("--idempotency-key <key>", "publish once per key and channel, however often this is run")
       .option("--text", "send the data as text even if it parses as JSON")
       .option("--json", "require the data to be JSON"),
-  ).action(async (channel: string, data: string, options: ConnectionOptions & ValueFlags & { event?: string; idempotencyKey?: string }) => {
-    const published = await clientFrom(options).publish(channel, await valueFromArgument(data, options), {
-      ...(options.event === undefined ? {} : { event: options.event }),
-      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-    });
-    printData(published);
-  });
+  ).action(
+    async (
+      channel: string,
+      data: string,
+      options: ConnectionOptions & ValueFlags & { event?: string; idempotencyKey?: string },
+    ) => {
+      const published = await clientFrom(options).publish(channel, await valueFromArgument(data, options), {
+        ...(options.event === undefined ? {} : { event: options.event }),
+        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      });
+      printData(published);
+    },
+  );
 }

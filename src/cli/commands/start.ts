@@ -10,9 +10,20 @@ export function startCommand(): Command {
       "run the local stack on 127.0.0.1: redis-server (unless REDIS_URL), the REST proxy and the relay; " +
         "prints the URLs and an admin dev token; Ctrl-C stops everything",
     )
-    .addOption(new Option("--port <port>", "relay port (0 = any free port)").env("PORT").default(8787).argParser(portNumber))
-    .addOption(new Option("--runtime <runtime>", "what serves the relay").choices(["workers", "deno", "node"]).default("workers"))
-    .addOption(new Option("--redis-url <url>", "use this Redis instead of spawning redis-server").env("REDIS_URL"))
+    .addOption(
+      new Option("--port <port>", "relay port (0 = any free port)")
+        .env("PORT")
+        .default(8787)
+        .argParser(portNumber),
+    )
+    .addOption(
+      new Option("--runtime <runtime>", "what serves the relay")
+        .choices(["workers", "deno", "node"])
+        .default("workers"),
+    )
+    .addOption(
+      new Option("--redis-url <url>", "use this Redis instead of spawning redis-server").env("REDIS_URL"),
+    )
     .option("-q, --quiet", "do not echo the relay's own output")
     .action(async (options: { port: number; runtime: RelayRuntime; redisUrl?: string; quiet?: boolean }) => {
       const log = (line: string) => printStatus(`relay start: ${line}`);
@@ -22,7 +33,9 @@ export function startCommand(): Command {
         env: process.env,
         log,
         ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-        ...(options.quiet ? {} : { relayOutput: (line: string) => printStatus(`  ${options.runtime} │ ${line}`) }),
+        ...(options.quiet
+          ? {}
+          : { relayOutput: (line: string) => printStatus(`  ${options.runtime} │ ${line}`) }),
       });
       printStatus(
         [

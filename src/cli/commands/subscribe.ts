@@ -19,13 +19,17 @@ export function subscribeCommand(): Command {
     new Command("subscribe")
       .description(
         "print one JSON line per message ({type,id,channel,event,data,time}; a lost position prints a " +
-          "{type:\"reset\",...} line); reconnects and resumes by itself until Ctrl-C (exit 0)",
+          '{type:"reset",...} line); reconnects and resumes by itself until Ctrl-C (exit 0)',
       )
       .argument("[channel...]", "channels to follow")
       .option("-p, --pattern <pattern>", "also follow channels matching a glob (repeatable)", collect, [])
       .option("--since <cursor>", "resume after this message id (from an earlier message's id)")
       .option("--count <n>", "exit after n messages", positiveInteger)
-      .addOption(new Option("--transport <kind>", "how to receive").choices(["auto", "sse", "long-poll"]).default("auto"))
+      .addOption(
+        new Option("--transport <kind>", "how to receive")
+          .choices(["auto", "sse", "long-poll"])
+          .default("auto"),
+      )
       .option("--heartbeat-ms <ms>", "the relay's RELAY_HEARTBEAT_MS (default 15000)", positiveInteger)
       .option("-q, --quiet", "no status lines on stderr"),
   ).action(async (channels: string[], options: SubscribeFlags) => {
@@ -64,7 +68,9 @@ export function subscribeCommand(): Command {
 function describeStatus(status: SubscriptionStatus, what: string, url: string): string {
   switch (status.state) {
     case "connecting":
-      return status.attempt === 0 ? `connecting to ${url} for ${what}` : `connecting (attempt ${status.attempt + 1})`;
+      return status.attempt === 0
+        ? `connecting to ${url} for ${what}`
+        : `connecting (attempt ${status.attempt + 1})`;
     case "open":
       return `subscribed to ${what}`;
     case "reconnecting":
