@@ -20,6 +20,9 @@ export interface RelayRedisOptions {
  * The relay's Redis client over the Upstash REST protocol. `@upstash/redis/cloudflare` is web-only, so the
  * same build runs on workerd, Deno and Node.
  * - automaticDeserialization off: values stay the exact strings stored ("123" stays a string).
+ * - responseEncoding off (no base64): the client decodes base64 replies with a default TextDecoder, which
+ *   drops a leading BOM from every value; plain JSON strings keep the text exactly (invalid UTF-8 becomes
+ *   U+FFFD either way).
  * - retry off: a network error is not re-sent behind our back, so a publish cannot run twice unseen;
  *   it fails fast as 503 and the caller retries with an Idempotency-Key (design §9).
  * - auto-pipelining off: every round trip is explicit (pipelines where we want them), so subrequests
@@ -33,6 +36,7 @@ export function createRelayRedis(config: RelayConfig, options: RelayRedisOptions
     url: config.upstash.url,
     token: config.upstash.token,
     automaticDeserialization: false,
+    responseEncoding: false,
     retry: false,
     enableAutoPipelining: false,
     readYourWrites: false,
