@@ -6,6 +6,7 @@ import { authenticate } from "./auth/middleware.ts";
 import type { RelayConfig } from "./config.ts";
 import type { RelayEnv } from "./context.ts";
 import { errorToResponse } from "./http/errors.ts";
+import { pageRoutes } from "./page/route.ts";
 import { type RedisCallCounter, type RelayRedisOptions, createRelayRedis } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import { eventsRoutes } from "./routes/events.ts";
@@ -63,6 +64,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
 
   app.route("/", healthRoutes);
   app.route("/", openApiRoutes);
+  app.route("/", pageRoutes()); // GET / (the live page), /page/app.js, /page/style.css: public, no secrets
 
   app.use("/v1/*", authenticate);
   app.route("/v1", kvRoutes);

@@ -21,11 +21,11 @@ export function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** Shows an outcome next to a form: `ok`, `error` or plain. */
+/** Shows an outcome next to a form: `ok`, `error`, plain `info`, or `busy` while a call runs. */
 export function showResult(
   output: HTMLOutputElement,
   text: string,
-  kind: "ok" | "error" | "info" = "info",
+  kind: "ok" | "error" | "info" | "busy" = "info",
 ): void {
   output.textContent = text;
   output.dataset.kind = kind;

@@ -17,8 +17,9 @@ export class Feed {
   #reconnects = 0;
 
   message(message: RelayMessage<JsonValue>): void {
-    const row = this.#row("message", message.time, message.channel, message.event);
+    const row = this.#row("message", message.channel, message.event);
     row.dataset.id = message.id;
+    row.title = `published ${new Date(message.time).toISOString()}`;
     row.dataset.channel = message.channel;
     const body = row.lastElementChild as HTMLElement;
     body.append(element("span", "data", formatData(message.data)), element("span", "id", message.id));
@@ -27,7 +28,7 @@ export class Feed {
   }
 
   reset(notice: ResetNotice): void {
-    const row = this.#row("reset", Date.now(), notice.channel, "reset");
+    const row = this.#row("reset", notice.channel, "reset");
     row.dataset.channel = notice.channel;
     row.dataset.reason = notice.reason;
     const body = row.lastElementChild as HTMLElement;
@@ -39,7 +40,7 @@ export class Feed {
 
   /** A connection change: `state` is one of the badge's states. */
   connection(state: string, text: string, isReconnect = false): void {
-    const row = this.#row("connection", Date.now(), "", state);
+    const row = this.#row("connection", "", state);
     row.dataset.state = state;
     (row.lastElementChild as HTMLElement).append(element("span", "data", text));
     if (isReconnect) {
@@ -54,11 +55,12 @@ export class Feed {
     for (const counter of Object.values(this.#counts)) counter.textContent = "0";
   }
 
-  #row(kind: string, time: number, channel: string, event: string): HTMLLIElement {
+  /** A new row stamped with its arrival time (the publish time is in a message row's tooltip). */
+  #row(kind: string, channel: string, event: string): HTMLLIElement {
     const row = element("li");
     row.dataset.kind = kind;
     row.append(
-      element("span", "time", clock(time)),
+      element("span", "time", clock(Date.now())),
       element("span", "channel", channel),
       element("span", "event", event),
       element("span", "body"),

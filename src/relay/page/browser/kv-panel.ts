@@ -71,7 +71,7 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
   }
 
   async function open(key: string) {
-    showResult(result, `loading ${key}…`);
+    showResult(result, `loading ${key}…`, "busy");
     try {
       const entry = await client().kv.get(key);
       if (!entry) {
@@ -111,6 +111,7 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
       return showResult(result, "TTL must be a whole number of seconds", "error");
     const sameKey = loaded?.key === key;
     save.disabled = true;
+    showResult(result, "saving…", "busy");
     try {
       const stored =
         typeof parsed.value === "string" && format.value === "json" ? json(parsed.value) : parsed.value;
@@ -132,6 +133,7 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
   remove.addEventListener("click", async () => {
     const key = keyInput.value;
     if (!key) return showResult(result, "no key to delete", "error");
+    showResult(result, `deleting ${key}…`, "busy");
     try {
       const ifMatch = loaded?.key === key ? loaded.etag : undefined;
       const existed = await client().kv.delete(key, { ifMatch });

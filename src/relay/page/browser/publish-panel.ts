@@ -18,7 +18,7 @@ export function mountPublishPanel(client: () => RelayClient): void {
     const parsed = parseTyped(data.value, format.value);
     if (!parsed.ok) return showResult(result, parsed.error, "error");
     button.disabled = true;
-    showResult(result, "publishing…");
+    showResult(result, "publishing…", "busy");
     try {
       const value =
         typeof parsed.value === "string" && format.value === "json" ? json(parsed.value) : parsed.value;

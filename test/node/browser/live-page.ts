@@ -1,0 +1,137 @@
+import type { Page } from "playwright-core";
+
+export interface FeedMessage {
+  id: string;
+  channel: string;
+  event: string;
+  data: string;
+}
+
+export interface FeedReset {
+  channel: string;
+  reason: string;
+}
+
+/** Drives the live page the way a user does: through its forms and what it shows, by element id. */
+export class LivePage {
+  readonly page: Page;
+
+  constructor(page: Page) {
+    this.page = page;
+  }
+
+  /** Opens the page with a token in the fragment (and optional channels) and waits for its script to run. */
+  async open(baseUrl: string, fragment: Record<string, string | string[]>): Promise<void> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(fragment)) {
+      for (const item of Array.isArray(value) ? value : [value]) params.append(name, item);
+    }
+    await this.page.goto(`${baseUrl}/#${params}`);
+    await this.page.waitForSelector("html[data-ready=true]");
+  }
+
+  async subscribe(channels: string, patterns = ""): Promise<void> {
+    await this.page.fill("#channels", channels);
+    await this.page.fill("#patterns", patterns);
+    await this.page.click("#subscribe");
+    await this.waitForState("live");
+  }
+
+  async waitForState(state: "idle" | "connecting" | "live" | "reconnecting" | "error"): Promise<void> {
+    await this.page.waitForSelector(`#status[data-state="${state}"]`);
+  }
+
+  /** Publishes through the form; resolves with the id the page shows for the new message. */
+  async publish(
+    channel: string,
+    data: string,
+    options: { format?: "json" | "text"; event?: string } = {},
+  ): Promise<string> {
+    await this.page.fill("#publish-channel", channel);
+    await this.page.fill("#publish-event", options.event ?? "");
+    await this.page.selectOption("#publish-format", options.format ?? "json");
+    await this.page.fill("#publish-data", data);
+    const previous = await this.page.getAttribute("#publish-result", "data-id");
+    await this.page.click("#publish");
+    await this.page.waitForFunction((before) => {
+      const output = document.querySelector<HTMLOutputElement>("#publish-result");
+      return (
+        output?.dataset.kind === "error" || (output?.dataset.id !== undefined && output.dataset.id !== before)
+      );
+    }, previous ?? undefined);
+    const kind = await this.page.getAttribute("#publish-result", "data-kind");
+    if (kind === "error")
+      throw new Error(`the page failed to publish: ${await this.text("#publish-result")}`);
+    return (await this.page.getAttribute("#publish-result", "data-id")) ?? "";
+  }
+
+  /** Messages in the feed, in display order. */
+  async messages(channel?: string): Promise<FeedMessage[]> {
+    return (await this.#feedRows("message"))
+      .filter((row) => channel === undefined || row.channel === channel)
+      .map(({ id, channel, event, data }) => ({ id, channel, event, data }));
+  }
+
+  async resets(channel: string): Promise<FeedReset[]> {
+    return (await this.#feedRows("reset"))
+      .filter((row) => row.channel === channel)
+      .map(({ channel, reason }) => ({ channel, reason }));
+  }
+
+  /** What the page shows in an element (empty when absent). */
+  async text(selector: string): Promise<string> {
+    return (await this.page.textContent(selector)) ?? "";
+  }
+
+  #feedRows(kind: string) {
+    return this.page.$$eval(`#feed li[data-kind="${kind}"]`, (rows) =>
+      rows.map((row) => {
+        const data = (row as HTMLElement).dataset;
+        return {
+          id: data.id ?? "",
+          channel: data.channel ?? "",
+          reason: data.reason ?? "",
+          event: row.querySelector(".event")?.textContent ?? "",
+          data: row.querySelector(".data")?.textContent ?? "",
+        };
+      }),
+    );
+  }
+
+  /** Waits until the feed holds at least `count` messages of `channel`. */
+  async waitForMessages(channel: string, count: number, timeout = 20_000): Promise<FeedMessage[]> {
+    await this.page.waitForFunction(
+      ({ channel, count }) =>
+        [...document.querySelectorAll<HTMLElement>("#feed li[data-kind=message]")].filter(
+          (row) => row.dataset.channel === channel,
+        ).length >= count,
+      { channel, count },
+      { timeout },
+    );
+    return this.messages(channel);
+  }
+
+  async counter(name: "messages" | "resets" | "reconnects"): Promise<number> {
+    return Number(await this.text(`#count-${name}`));
+  }
+
+  /** Waits for the KV result line to change to a new outcome and returns it. */
+  async kvResultAfter(action: () => Promise<void>): Promise<{ kind: string; text: string }> {
+    await this.page.evaluate(() => {
+      const output = document.querySelector<HTMLOutputElement>("#kv-result");
+      if (output) {
+        output.textContent = "";
+        output.dataset.kind = "pending";
+      }
+    });
+    await action();
+    await this.page.waitForFunction(() => {
+      const kind = document.querySelector<HTMLOutputElement>("#kv-result")?.dataset.kind;
+      return kind === "ok" || kind === "error" || kind === "info";
+    });
+    return {
+      kind: (await this.page.getAttribute("#kv-result", "data-kind")) ?? "",
+      text: await this.text("#kv-result"),
+    };
+  }
+}

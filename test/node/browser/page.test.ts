@@ -1,0 +1,240 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createClient, type RelayClient } from "../../../src/client/index.ts";
+import { startNodeRelay } from "../../../src/entry/node.ts";
+import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
+import { mintToken, uniqueName } from "../../scenarios/harness.ts";
+import { type Chromium, launchChromium } from "./chromium.ts";
+import { type CuttableLink, startCuttableLink } from "./cuttable-link.ts";
+import { LivePage } from "./live-page.ts";
+
+/**
+ * The live page in headless Chromium against the real relay (the Node entry on a loopback socket), the real
+ * REST proxy and a real redis-server. Page A talks to the relay directly; page B goes through a link the
+ * test can cut, so its stream really breaks and must resume on its own.
+ */
+const ROOT = join(import.meta.dirname, "..", "..", "..");
+
+describe("live page in Chromium", () => {
+  let relay: { url: string; close(): Promise<void> };
+  let link: CuttableLink;
+  let browser: Chromium;
+  let pageA: LivePage;
+  let pageB: LivePage;
+  /** The test's own SDK client (admin): publishes "from elsewhere", inspects and breaks things. */
+  let admin: RelayClient;
+  const prefix = uniqueName("page");
+  const channel = `${prefix}.orders`;
+
+  beforeAll(async () => {
+    relay = await startNodeRelay({
+      UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
+      UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+      RELAY_JWT_SECRET: TEST_JWT_SECRET,
+      HOST: "127.0.0.1",
+      PORT: "0",
+    });
+    const { hostname, port } = new URL(relay.url);
+    link = await startCuttableLink({ host: hostname, port: Number(port) });
+    admin = createClient({ url: relay.url, token: await mintToken(TEST_JWT_SECRET, "admin") });
+    browser = await launchChromium();
+    // The pages get a scoped token, not admin: the page must work with what a real user would have.
+    const scope = `publish:${prefix}.* subscribe:${prefix}.* kv:read:${prefix}:* kv:write:${prefix}:*`;
+    const token = await mintToken(TEST_JWT_SECRET, scope, { expiresInSeconds: 3600 });
+    pageA = new LivePage(await browser.newPage());
+    pageB = new LivePage(await browser.newPage());
+    await pageA.open(relay.url, { token });
+    await pageB.open(link.url, { token });
+  });
+
+  afterAll(async () => {
+    // Browser first: its open streams would keep the relay's server.close() waiting.
+    await browser?.close();
+    await link?.close();
+    await relay?.close();
+  });
+
+  it("serves the page with the token taken out of the address bar", async () => {
+    expect(await pageA.page.title()).toBe("edge relay · live");
+    expect(new URL(pageA.page.url()).hash).toBe("");
+    expect(await pageA.page.inputValue("#token")).not.toBe("");
+  });
+
+  it("publishes from page A and page B shows the message live with its id", async () => {
+    await pageB.subscribe(channel);
+    const id = await pageA.publish(channel, '{"order":1,"item":"tea"}');
+    expect(id).not.toBe("");
+    const [message] = await pageB.waitForMessages(channel, 1);
+    expect(message).toEqual({ id, channel, event: "message", data: '{"order":1,"item":"tea"}' });
+    // The id is on screen, not just in an attribute.
+    expect(await pageB.text(`#feed li[data-id="${id}"] .id`)).toBe(id);
+  });
+
+  it("a cut stream reconnects and resumes: every message exactly once, in order", async () => {
+    const before = (await pageB.messages(channel)).map((message) => message.id);
+    link.cut();
+    await pageB.waitForState("reconnecting");
+    const whileCut: string[] = [];
+    for (let n = 0; n < 8; n++) whileCut.push((await admin.publish(channel, { offline: n })).id);
+    // One more from page A (on the direct path) while B is still cut off.
+    whileCut.push(await pageA.publish(channel, "from A while B is cut", { format: "text" }));
+    link.restore();
+    await pageB.waitForState("live");
+    const after = (await admin.publish(channel, { online: true })).id;
+
+    const expected = [...before, ...whileCut, after];
+    const shown = await pageB.waitForMessages(channel, expected.length);
+    expect(shown.map((message) => message.id)).toEqual(expected);
+    expect(shown.at(-2)?.data).toBe("from A while B is cut");
+    expect(await pageB.counter("reconnects")).toBeGreaterThanOrEqual(1);
+    expect(await pageB.resets(channel)).toEqual([]);
+    expect(
+      await pageB.page.locator("#feed li[data-kind=connection][data-state=reconnecting]").count(),
+    ).toBeGreaterThan(0);
+  });
+
+  it("shows a reset when the history it would resume from is gone, then continues", async () => {
+    link.cut();
+    await pageB.waitForState("reconnecting");
+    await admin.channels.deleteHistory(channel);
+    const fresh = (await admin.publish(channel, "after the history was dropped")).id;
+    link.restore();
+    await pageB.waitForState("live");
+
+    await pageB.page.waitForSelector(`#feed li[data-kind=reset][data-channel="${channel}"]`);
+    const resets = await pageB.resets(channel);
+    expect(resets).toHaveLength(1);
+    expect(["epoch", "deleted"]).toContain(resets[0]?.reason);
+    const shown = await pageB.page.waitForSelector(`#feed li[data-kind=message][data-id="${fresh}"]`);
+    expect(await shown.$eval(".data", (node) => node.textContent)).toBe("after the history was dropped");
+    // The reset row comes before the replayed message.
+    const kinds = await pageB.page.$$eval("#feed li[data-kind=reset], #feed li[data-kind=message]", (rows) =>
+      rows.map((row) => (row as HTMLElement).dataset.kind),
+    );
+    expect(kinds.slice(-2)).toEqual(["reset", "message"]);
+    expect(await pageB.counter("resets")).toBe(1);
+  });
+
+  it("renders hostile payloads as text, never as markup", async () => {
+    const hostile = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
+    const id = (await admin.publish(channel, hostile)).id;
+    const row = await pageB.page.waitForSelector(`#feed li[data-id="${id}"]`);
+    expect(await row.$eval(".data", (node) => node.textContent)).toBe(hostile);
+    expect(await row.$$("img, script")).toHaveLength(0);
+    expect(await pageB.page.title()).toBe("edge relay · live");
+  });
+
+  it("browses and edits keys, with compare-and-set against concurrent writers", async () => {
+    const key = `${prefix}:settings`;
+    const page = pageA.page;
+    await page.click("#kv-new");
+    await page.fill("#kv-key", key);
+    await page.selectOption("#kv-format", "json");
+    await page.fill("#kv-value", '{"theme":"dark","size":12}');
+    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).text).toMatch(/^created, etag "/);
+    const stored = await admin.kv.get(key);
+    expect(stored?.value).toEqual({ theme: "dark", size: 12 });
+    expect(stored?.contentType).toMatch(/^application\/json/);
+
+    // Creating the same key again is refused: "new key" never overwrites.
+    await page.click("#kv-new");
+    await page.fill("#kv-key", key);
+    await page.fill("#kv-value", "{}");
+    const refused = await pageA.kvResultAfter(() => page.click("#kv-save"));
+    expect(refused).toEqual({ kind: "error", text: expect.stringContaining("412") });
+    expect((await admin.kv.get(key))?.value).toEqual({ theme: "dark", size: 12 });
+
+    // Browse: list by prefix, open the key, see its value.
+    await page.fill("#kv-prefix", `${prefix}:`);
+    await page.click("#kv-list");
+    expect((await pageA.kvResultAfter(() => page.click(`#kv-keys button[data-key="${key}"]`))).text).toMatch(
+      /^loaded, etag "/,
+    );
+    expect(JSON.parse(await page.inputValue("#kv-value"))).toEqual({ theme: "dark", size: 12 });
+
+    // Someone else writes in between: saving the stale copy is refused, and nothing is overwritten.
+    await admin.kv.set(key, { theme: "light", size: 14 });
+    await page.fill("#kv-value", '{"theme":"dark","size":16}');
+    const conflict = await pageA.kvResultAfter(() => page.click("#kv-save"));
+    expect(conflict.kind).toBe("error");
+    expect(conflict.text).toContain("changed since it was loaded");
+    expect((await admin.kv.get(key))?.value).toEqual({ theme: "light", size: 14 });
+
+    // Reopen, edit, save: now it goes through.
+    await pageA.kvResultAfter(() => page.click(`#kv-keys button[data-key="${key}"]`));
+    expect(JSON.parse(await page.inputValue("#kv-value"))).toEqual({ theme: "light", size: 14 });
+    await page.fill("#kv-value", '{"theme":"light","size":18}');
+    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).text).toMatch(/^saved, etag "/);
+    expect((await admin.kv.get(key))?.value).toEqual({ theme: "light", size: 18 });
+
+    // Text values stay text.
+    await page.click("#kv-new");
+    await page.fill("#kv-key", `${prefix}:note`);
+    await page.selectOption("#kv-format", "text");
+    await page.fill("#kv-value", "plain words, not JSON");
+    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).kind).toBe("ok");
+    const note = await admin.kv.get(`${prefix}:note`);
+    expect(note?.text).toBe("plain words, not JSON");
+    expect(note?.contentType).toMatch(/^text\/plain/);
+
+    // Delete.
+    await pageA.kvResultAfter(() => page.click(`#kv-keys button[data-key="${key}"]`));
+    expect((await pageA.kvResultAfter(() => page.click("#kv-delete"))).text).toBe(`deleted ${key}`);
+    expect(await admin.kv.get(key)).toBeNull();
+    expect(await page.locator(`#kv-keys button[data-key="${key}"]`).count()).toBe(0);
+  });
+
+  it("reports bad input and refusals from the relay, and writes nothing", async () => {
+    const page = pageA.page;
+    // Invalid JSON never leaves the page.
+    await page.fill("#publish-channel", channel);
+    await page.selectOption("#publish-format", "json");
+    await page.fill("#publish-data", "{not json");
+    await page.click("#publish");
+    await page.waitForSelector("#publish-result[data-kind=error]");
+    expect(await pageA.text("#publish-result")).toContain("not valid JSON");
+
+    // A key with whitespace is refused by the relay (400), shown as such, and not written.
+    await page.click("#kv-new");
+    await page.fill("#kv-key", `${prefix}:bad key`);
+    await page.selectOption("#kv-format", "text");
+    await page.fill("#kv-value", "x");
+    const bad = await pageA.kvResultAfter(() => page.click("#kv-save"));
+    expect(bad.kind).toBe("error");
+    expect(bad.text).toMatch(/^400 /);
+
+    // Outside the token's scope: 403, named.
+    await page.fill("#publish-channel", "someone-elses-channel");
+    await page.fill("#publish-data", "{}");
+    await page.click("#publish");
+    await page.waitForSelector("#publish-result[data-kind=error]");
+    expect(await pageA.text("#publish-result")).toMatch(/^403 /);
+    expect((await admin.channels.info("someone-elses-channel")).length).toBe(0);
+  });
+
+  it("a bad token is named on the page instead of failing silently", async () => {
+    const page = new LivePage(await browser.newPage());
+    try {
+      await page.open(relay.url, { token: "not-a-jwt", channel });
+      await page.waitForState("error");
+      expect(await page.text("#notice")).toContain("401");
+    } finally {
+      await page.page.context().close();
+    }
+  });
+
+  it("leaves a screenshot of the page in use", async () => {
+    // The page most worth seeing: B has messages, a reconnect and a reset; give it a key list too.
+    await pageB.page.fill("#kv-prefix", `${prefix}:`);
+    await pageB.page.click("#kv-list");
+    await pageB.kvResultAfter(() => pageB.page.click(`#kv-keys button[data-key="${prefix}:note"]`));
+    await pageB.page.fill("#publish-channel", channel);
+    mkdirSync(join(ROOT, ".test-results"), { recursive: true });
+    const path = process.env.UPDATE_SCREENSHOT
+      ? join(ROOT, "docs", "screenshot.png")
+      : join(ROOT, ".test-results", "page.png");
+    const png = await pageB.page.screenshot({ path, fullPage: true });
+    expect(png.length).toBeGreaterThan(10_000);
+  });
+});
