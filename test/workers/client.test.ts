@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type FetchLike, RelayError, type SubscriptionEvent, createClient } from "../../src/client/index.ts";
+import { createClient, type FetchLike, RelayError, type SubscriptionEvent } from "../../src/client/index.ts";
 import { TEST_JWT_SECRET } from "../helpers/constants.ts";
 import { mintToken, uniqueName } from "../scenarios/harness.ts";
 
@@ -53,7 +53,11 @@ function cuttableFetch() {
   };
 }
 
-async function take(events: AsyncIterable<SubscriptionEvent>, count: number, onEach?: (index: number) => void) {
+async function take(
+  events: AsyncIterable<SubscriptionEvent>,
+  count: number,
+  onEach?: (index: number) => void,
+) {
   const received: SubscriptionEvent[] = [];
   for await (const event of events) {
     received.push(event);
@@ -79,7 +83,10 @@ describe("client SDK inside workerd", () => {
     const channel = uniqueName("wpub");
     const first = await client.publish(channel, "one");
     await client.publish(channel, { two: 2 });
-    expect((await client.history(channel)).messages.map((message) => message.data)).toEqual(["one", { two: 2 }]);
+    expect((await client.history(channel)).messages.map((message) => message.data)).toEqual([
+      "one",
+      { two: 2 },
+    ]);
     const resumed = await take(client.subscribe(channel, { after: first.id }), 1);
     expect(resumed[0]).toMatchObject({ type: "message", data: { two: 2 } });
   });
@@ -111,7 +118,9 @@ describe("client SDK inside workerd", () => {
     await live;
     const publisher = await admin();
     for (let batch = 0; batch < 10; batch++) {
-      await publisher.publishMany(Array.from({ length: 100 }, (_, i) => ({ channel, data: batch * 100 + i })));
+      await publisher.publishMany(
+        Array.from({ length: 100 }, (_, i) => ({ channel, data: batch * 100 + i })),
+      );
     }
     const events = await received;
     expect(link.streams).toBeGreaterThanOrEqual(2);

@@ -31,8 +31,15 @@ local function cmp(a, b)
   if as ~= bs then return as < bs and -1 or 1 end
   return 0
 end
+-- true when no stream id lies strictly between a < b (a is b's predecessor)
+local function adjacent(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if bs ~= '0' then return am == bm and tonumber(as) + 1 == tonumber(bs) end
+  return as == '18446744073709551615' and tonumber(am) + 1 == tonumber(bm)
+end
 local epoch = redis.call('GET', KEYS[2])
-local length, first, last, lastgen, maxdel = 0, false, false, '0-0', '0-0'
+local length, first, last, lastgen, maxdel, added = 0, false, false, '0-0', '0-0', 0
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   for i = 1, #info, 2 do
@@ -40,6 +47,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     if name == 'length' then length = value
     elseif name == 'last-generated-id' then lastgen = value
     elseif name == 'max-deleted-entry-id' then maxdel = value
+    elseif name == 'entries-added' then added = value
     elseif name == 'first-entry' and value then first = value[1]
     elseif name == 'last-entry' and value then last = value[1] end
   end
@@ -58,6 +66,11 @@ else
   elseif cmp(after, lastgen) > 0 then reason = 'unknown'
   elseif cmp(maxdel, after) > 0 then
     if first and cmp(maxdel, first) > 0 then reason = 'deleted' else reason = 'trimmed' end
+  -- XTRIM and XADD MAXLEN do not move max-deleted-entry-id (Redis 7.0): entries-added > length says some
+  -- entries were removed, and a cursor before the first retained entry may have missed them.
+  -- (A cursor right before the first entry, as a reset frame's id, cannot have missed anything.)
+  elseif added > length and cmp(after, lastgen) < 0 and (not first or (cmp(after, first) < 0 and not adjacent(after, first))) then
+    reason = 'trimmed'
   end
   if reason then
     entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', count)

@@ -5,16 +5,28 @@ import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 
 export { uniqueName as unique } from "../../scenarios/harness.ts";
 
-import { type RelayServer, startRelayServer } from "../browser/relay-server.ts";
+import { startNodeRelay } from "../../../src/entry/node.ts";
 
-/** The relay on Node over a real loopback socket, in front of the test stack's proxy and redis-server. */
-export function startRelay(settings: Record<string, string> = {}): Promise<RelayServer> {
-  return startRelayServer({
+export interface RelayServer {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The relay through its Node entry on a free loopback port, in front of the test stack's proxy and redis-server. */
+export async function startRelay(settings: Record<string, string> = {}): Promise<RelayServer> {
+  const relay = await startNodeRelay({
     UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
     UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
     RELAY_JWT_SECRET: TEST_JWT_SECRET,
+    HOST: "127.0.0.1",
+    PORT: "0",
     ...settings,
   });
+  const { hostname, port } = new URL(relay.url);
+  return { url: relay.url, host: hostname, port: Number(port), close: relay.close };
 }
 
 /** A token for the test secret, minted the way `relay token` does. */
