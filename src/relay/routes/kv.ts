@@ -19,7 +19,7 @@ const wrongType = (key: string, type: string) =>
 const notFound = (key: string) => new ProblemError("not_found", `key ${JSON.stringify(key)} does not exist`);
 const preconditionFailed = (detail: string) => new ProblemError("precondition_failed", detail);
 
-kvRoutes.put("/kv/:key{.+}", async (c) => {
+kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
   const { config, redis } = c.var;
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json-or-text");
   const key = kvKeyParam(c);
@@ -48,7 +48,7 @@ kvRoutes.put("/kv/:key{.+}", async (c) => {
   return c.json({ key, etag }, result.status === "created" ? 201 : 200, { etag });
 });
 
-kvRoutes.get("/kv/:key{.+}", async (c) => {
+kvRoutes.get("/kv/:key{[\\s\\S]+}", async (c) => {
   const { config, redis } = c.var;
   const key = kvKeyParam(c);
   const ifNoneMatch = parseEtagCondition(c.req.header("if-none-match") ?? null, "If-None-Match", true);
@@ -62,7 +62,7 @@ kvRoutes.get("/kv/:key{.+}", async (c) => {
   return c.body(result.value, 200, { ...headers, "content-type": result.contentType ?? inferContentType(result.value) });
 });
 
-kvRoutes.delete("/kv/:key{.+}", async (c) => {
+kvRoutes.delete("/kv/:key{[\\s\\S]+}", async (c) => {
   const { config, redis } = c.var;
   const key = kvKeyParam(c);
   const ifMatch = parseEtagCondition(c.req.header("if-match") ?? null, "If-Match", false);
