@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type LocalStack, type RelayRuntime, startLocalStack } from "../../../src/cli/local-stack.ts";
 import { createClient, type RelayClient } from "../../../src/client/index.ts";
-import { startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { mintToken, uniqueName } from "../../scenarios/harness.ts";
 import { type Chromium, launchChromium } from "./chromium.ts";
@@ -10,14 +10,19 @@ import { type CuttableLink, startCuttableLink } from "./cuttable-link.ts";
 import { LivePage } from "./live-page.ts";
 
 /**
- * The live page in headless Chromium against the real relay (the Node entry on a loopback socket), the real
- * REST proxy and a real redis-server. Page A talks to the relay directly; page B goes through a link the
- * test can cut, so its stream really breaks and must resume on its own.
+ * The live page in headless Chromium against the real relay on each runtime it ships for: the Worker under
+ * `wrangler dev` (workerd), Deno (`deno serve`) and Node, each started the way `relay start` does it, in front
+ * of a real REST proxy and the test run's redis-server. Page A talks to the relay directly; page B goes through
+ * a link the test can cut, so its stream really breaks and must resume on its own.
  */
 const ROOT = join(import.meta.dirname, "..", "..", "..");
+const RUNTIMES: RelayRuntime[] = ["workers", "deno", "node"];
+/** wrangler's first build is slow on a busy 2-core machine. */
+const STARTUP_TIMEOUT_MS = 180_000;
 
-describe("live page in Chromium", () => {
-  let relay: { url: string; close(): Promise<void> };
+describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
+  let stack: LocalStack;
+  let relay: { url: string };
   let link: CuttableLink;
   let browser: Chromium;
   let pageA: LivePage;
@@ -28,13 +33,15 @@ describe("live page in Chromium", () => {
   const channel = `${prefix}.orders`;
 
   beforeAll(async () => {
-    relay = await startNodeRelay({
-      UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
-      UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
-      RELAY_JWT_SECRET: TEST_JWT_SECRET,
-      HOST: "127.0.0.1",
-      PORT: "0",
+    stack = await startLocalStack({
+      runtime,
+      port: 0,
+      redisUrl: inject("redisUrl"),
+      env: { RELAY_JWT_SECRET: TEST_JWT_SECRET },
+      log: () => {},
+      readyTimeoutMs: STARTUP_TIMEOUT_MS - 20_000,
     });
+    relay = { url: stack.relayUrl };
     const { hostname, port } = new URL(relay.url);
     link = await startCuttableLink({ host: hostname, port: Number(port) });
     admin = createClient({ url: relay.url, token: await mintToken(TEST_JWT_SECRET, "admin") });
@@ -46,14 +53,14 @@ describe("live page in Chromium", () => {
     pageB = new LivePage(await browser.newPage());
     await pageA.open(relay.url, { token });
     await pageB.open(link.url, { token });
-  });
+  }, STARTUP_TIMEOUT_MS);
 
   afterAll(async () => {
-    // Browser first: its open streams would keep the relay's server.close() waiting.
+    // Browser first: its open streams would keep the relay's shutdown waiting.
     await browser?.close();
     await link?.close();
-    await relay?.close();
-  });
+    await stack?.stop();
+  }, 30_000);
 
   it("serves the page with the token taken out of the address bar", async () => {
     expect(await pageA.page.title()).toBe("edge relay · live");
