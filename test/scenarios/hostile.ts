@@ -9,17 +9,13 @@ const INVALID_UTF8 = new Uint8Array([0x68, 0x69, 0xff, 0xfe, 0xc3, 0x28]);
 
 /** Asserts that Redis holds no key of this test's unique marker. */
 async function assertNothingWritten(target: RelayTarget, marker: string): Promise<void> {
-  const [, found] = (await target.redis.scan(0, { match: `*${marker}*`, count: 10_000 })) as [unknown, string[]];
-  let keys = found;
+  const keys: string[] = [];
   let cursor = "0";
-  // SCAN may need several pages; walk them all.
-  let page = (await target.redis.scan(cursor, { match: `*${marker}*`, count: 1000 })) as [string | number, string[]];
-  keys = [...page[1]];
-  while (String(page[0]) !== "0") {
-    cursor = String(page[0]);
-    page = (await target.redis.scan(cursor, { match: `*${marker}*`, count: 1000 })) as [string | number, string[]];
-    keys.push(...page[1]);
-  }
+  do {
+    const [next, page] = (await target.redis.scan(cursor, { match: `*${marker}*`, count: 1000 })) as [string | number, string[]];
+    keys.push(...page);
+    cursor = String(next);
+  } while (cursor !== "0");
   assert.deepEqual(keys, [], `nothing may be written for ${marker}`);
 }
 

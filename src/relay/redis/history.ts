@@ -10,13 +10,18 @@ import { LuaScript } from "./script.ts";
  * the range) and decides continuity exactly, so no message can slip between "check" and "read".
  *
  * Continuity after a cursor (epoch E, stream id I):
- *   - channel epoch ≠ E (E not "0")                          → reset `epoch` (history expired, flushed, dropped)
- *   - I > last-generated-id                                  → reset `unknown` (a cursor this history never issued)
- *   - max-deleted-entry-id > I, and < first retained entry   → reset `trimmed` (MAXLEN trimmed unseen messages)
- *   - max-deleted-entry-id > I otherwise                     → reset `deleted` (XDEL removed unseen messages)
+ *   - channel epoch ≠ E (E not "0")                              → reset `epoch` (history expired, flushed, dropped)
+ *   - I > last-generated-id                                      → reset `unknown` (a cursor this history never issued)
+ *   - max-deleted-entry-id > I, and < first retained entry       → reset `trimmed`
+ *   - max-deleted-entry-id > I otherwise                         → reset `deleted` (XDEL removed unseen messages)
+ *   - entries-added > length (something was trimmed), I before the first retained entry and not its direct
+ *     predecessor                                                → reset `trimmed`
  *   - else: the entries after I, no loss.
+ * Redis 7.0 moves max-deleted-entry-id on XDEL only, not on XTRIM / XADD MAXLEN, hence the last rule: it
+ * can reset needlessly (when I was itself the last trimmed entry) but never misses a gap, which is the
+ * contract (design §4). A cursor that is the first entry's predecessor (what a reset frame carries) is exact.
  * On reset the read restarts at the oldest retained entry. E = "0" means "before any history", so every
- * retained message is new and only trimming counts as loss.
+ * retained message is new and only removals count as loss.
  */
 export const HISTORY_LUA = `-- edge-relay history v1
 -- KEYS[1] relay:{<ch>}:log   KEYS[2] relay:{<ch>}:epoch
