@@ -4,6 +4,10 @@ import { type Browser, chromium, type Page } from "playwright-core";
 /** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
+export const CHROMIUM_MISSING =
+  `Chromium not found at ${CHROMIUM_PATH}. The browser test needs it: install Debian's package ` +
+  "(`sudo apt-get install -y chromium`, as .ci/run does) or set CHROMIUM_PATH to a Chromium binary.";
+
 const ARGS = [
   "--headless",
   "--no-sandbox",
@@ -29,12 +33,7 @@ export interface Chromium {
  * background tab's timers and frames are throttled, which makes a live page look slow.
  */
 export async function launchChromium(): Promise<Chromium> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}. The browser test needs it: install Debian's package ` +
-        "(`sudo apt-get install -y chromium`, as .ci/run does) or set CHROMIUM_PATH to a Chromium binary.",
-    );
-  }
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(CHROMIUM_MISSING);
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
   return {
     browser,

@@ -5,12 +5,12 @@ import { PAGE_HTML } from "../../../src/relay/page/assets.generated.ts";
 import { pageRoutes } from "../../../src/relay/page/route.ts";
 
 describe("live page assets", () => {
-  it("the committed bundle matches its sources (run `node scripts/build-page.ts` when this fails)", async () => {
+  it("the committed bundle matches its sources (run `npm run build:page` when this fails)", async () => {
     const fresh = await buildPageModule();
     const committed = readFileSync(GENERATED_MODULE, "utf8");
     expect(
       committed === fresh,
-      "src/relay/page/assets.generated.ts is stale: run `node scripts/build-page.ts`",
+      "src/relay/page/assets.generated.ts is stale: run `npm run build:page`",
     ).toBe(true);
   });
 

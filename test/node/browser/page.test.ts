@@ -1,11 +1,11 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type LocalStack, type RelayRuntime, startLocalStack } from "../../../src/cli/local-stack.ts";
 import { createClient, type RelayClient } from "../../../src/client/index.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { mintToken, uniqueName } from "../../scenarios/harness.ts";
-import { type Chromium, launchChromium } from "./chromium.ts";
+import { CHROMIUM_MISSING, CHROMIUM_PATH, type Chromium, launchChromium } from "./chromium.ts";
 import { type CuttableLink, startCuttableLink } from "./cuttable-link.ts";
 import { LivePage } from "./live-page.ts";
 
@@ -20,9 +20,14 @@ const RUNTIMES: RelayRuntime[] = ["workers", "deno", "node"];
 /** wrangler's first build is slow on a busy 2-core machine. */
 const STARTUP_TIMEOUT_MS = 180_000;
 
+// Its own test, so a machine without Chromium counts a failure with the install hint (the suites below then
+// fail in setup, which vitest reports as skipped tests in a failed file).
+it("Chromium is installed for the browser test", () => {
+  expect(existsSync(CHROMIUM_PATH), CHROMIUM_MISSING).toBe(true);
+});
+
 describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
   let stack: LocalStack;
-  let relay: { url: string };
   let link: CuttableLink;
   let browser: Chromium;
   let pageA: LivePage;
@@ -33,6 +38,8 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
   const channel = `${prefix}.orders`;
 
   beforeAll(async () => {
+    // The browser first: without Chromium this fails at once, with the install hint, before any relay starts.
+    browser = await launchChromium();
     stack = await startLocalStack({
       runtime,
       port: 0,
@@ -41,17 +48,15 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
       log: () => {},
       readyTimeoutMs: STARTUP_TIMEOUT_MS - 20_000,
     });
-    relay = { url: stack.relayUrl };
-    const { hostname, port } = new URL(relay.url);
+    const { hostname, port } = new URL(stack.relayUrl);
     link = await startCuttableLink({ host: hostname, port: Number(port) });
-    admin = createClient({ url: relay.url, token: await mintToken(TEST_JWT_SECRET, "admin") });
-    browser = await launchChromium();
+    admin = createClient({ url: stack.relayUrl, token: await mintToken(TEST_JWT_SECRET, "admin") });
     // The pages get a scoped token, not admin: the page must work with what a real user would have.
     const scope = `publish:${prefix}.* subscribe:${prefix}.* kv:read:${prefix}:* kv:write:${prefix}:*`;
     const token = await mintToken(TEST_JWT_SECRET, scope, { expiresInSeconds: 3600 });
     pageA = new LivePage(await browser.newPage());
     pageB = new LivePage(await browser.newPage());
-    await pageA.open(relay.url, { token });
+    await pageA.open(stack.relayUrl, { token });
     await pageB.open(link.url, { token });
   }, STARTUP_TIMEOUT_MS);
 
@@ -223,7 +228,7 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
   it("a bad token is named on the page instead of failing silently", async () => {
     const page = new LivePage(await browser.newPage());
     try {
-      await page.open(relay.url, { token: "not-a-jwt", channel });
+      await page.open(stack.relayUrl, { token: "not-a-jwt", channel });
       await page.waitForState("error");
       expect(await page.text("#notice")).toContain("401");
     } finally {
