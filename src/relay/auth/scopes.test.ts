@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { globMatch, isAdmin, parseScopes, scopeAllows } from "./scopes.ts";
+
+describe("globMatch", () => {
+  it.each([
+    ["orders", "orders", true],
+    ["orders", "orders2", false],
+    ["orders.*", "orders.eu", true],
+    ["orders.*", "orders.", true],
+    ["orders.*", "orders", false],
+    ["*", "", true],
+    ["*", "anything:at.all", true],
+    ["a*b*c", "axxbyyc", true],
+    ["a*b*c", "axxbyy", false],
+    ["?", "a", true],
+    ["?", "", false],
+    ["??", "a", false],
+    ["a?c", "abc", true],
+    ["a?c", "abbc", false],
+    ["*.eu", "orders.eu", true],
+    ["*.eu", "orders.eu.x", false],
+    ["sensors.[ab]", "sensors.[ab]", true],
+    ["sensors.[ab]", "sensors.a", false],
+    ["**", "x", true],
+    ["*a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", false],
+  ])("%s ~ %s → %s", (glob, text, expected) => {
+    expect(globMatch(glob, text)).toBe(expected);
+  });
+
+  it("answers patterns that make backtracking regexes explode (O(glob × text), no regex)", () => {
+    expect(globMatch(`${"*a".repeat(40)}*b`, "a".repeat(5000))).toBe(false);
+    expect(globMatch(`${"*a".repeat(40)}*b`, `${"a".repeat(5000)}b`)).toBe(true);
+  });
+});
+
+describe("scopes", () => {
+  it("parses a space-separated claim (or an array), ignoring empties and non-strings", () => {
+    expect(parseScopes("publish:a  subscribe:* ")).toEqual(["publish:a", "subscribe:*"]);
+    expect(parseScopes(["admin", 3, ""])).toEqual(["admin"]);
+    expect(parseScopes(undefined)).toEqual([]);
+    expect(parseScopes({ scope: "admin" })).toEqual([]);
+  });
+
+  it("matches per action, with globs, and admin covers all", () => {
+    const scopes = ["publish:orders.*", "subscribe:sensors.*", "kv:read:user-?-*", "kv:write:cfg"];
+    expect(scopeAllows(scopes, "publish", "orders.eu")).toBe(true);
+    expect(scopeAllows(scopes, "subscribe", "orders.eu")).toBe(false);
+    expect(scopeAllows(scopes, "subscribe", "sensors.*")).toBe(true);
+    expect(scopeAllows(scopes, "subscribe", "*")).toBe(false);
+    expect(scopeAllows(scopes, "kv:read", "user-1-name")).toBe(true);
+    expect(scopeAllows(scopes, "kv:read", "user-12-name")).toBe(false);
+    expect(scopeAllows(scopes, "kv:write", "cfg")).toBe(true);
+    expect(scopeAllows(scopes, "kv:read", "cfg")).toBe(false);
+    expect(scopeAllows(["kv:*"], "kv:read", "x")).toBe(false);
+    expect(scopeAllows(["publish"], "publish", "x")).toBe(false);
+    expect(scopeAllows(["admin"], "kv:write", "anything")).toBe(true);
+    expect(isAdmin(["admin"])).toBe(true);
+    expect(isAdmin(["administrator"])).toBe(false);
+  });
+});
