@@ -7,7 +7,8 @@ import { CONFIG_VARIABLES, parseConfig } from "../relay/config.ts";
  * message naming the variable.
  */
 // Typed through globalThis so the same file also type-checks under tsc (no Deno lib there).
-const denoEnv = (globalThis as unknown as { Deno: { env: { get(name: string): string | undefined } } }).Deno.env;
+const denoEnv = (globalThis as unknown as { Deno: { env: { get(name: string): string | undefined } } }).Deno
+  .env;
 
 const env: Record<string, string> = {};
 for (const name of CONFIG_VARIABLES) {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
   CursorError,
-  EMPTY_EPOCH,
-  MAX_COMPOUND_POSITIONS,
   compareStreamIds,
   decodeCompoundCursor,
   decodeCursor,
+  EMPTY_EPOCH,
   encodeCompoundCursor,
   encodeCursor,
+  MAX_COMPOUND_POSITIONS,
   parseStreamId,
   streamIdTime,
 } from "./cursor.ts";
@@ -68,7 +68,11 @@ describe("compound cursor", () => {
   it("rejects a channel named twice, a malformed part and too many positions", () => {
     expect(() => decodeCompoundCursor(encodeCompoundCursor([other, other]))).toThrow(/twice/);
     expect(() => decodeCompoundCursor(`${encodeCursor(other)}~junk`)).toThrow(CursorError);
-    const many = Array.from({ length: MAX_COMPOUND_POSITIONS + 1 }, (_, i) => ({ channel: `c${i}`, epoch: "e", streamId: "1-0" }));
+    const many = Array.from({ length: MAX_COMPOUND_POSITIONS + 1 }, (_, i) => ({
+      channel: `c${i}`,
+      epoch: "e",
+      streamId: "1-0",
+    }));
     expect(() => decodeCompoundCursor(encodeCompoundCursor(many))).toThrow(/at most/);
   });
 });

@@ -68,7 +68,8 @@ export function decodeCursor(cursor: string): ChannelPosition {
   if (parts.length !== 3) throw new CursorError("a cursor has three dot-separated parts");
   const [encodedChannel, epoch, rawId] = parts as [string, string, string];
   const channel = base64UrlDecode(encodedChannel);
-  if (channel === null || !CHANNEL_REGEX.test(channel)) throw new CursorError("the cursor names no valid channel");
+  if (channel === null || !CHANNEL_REGEX.test(channel))
+    throw new CursorError("the cursor names no valid channel");
   if (!EPOCH_REGEX.test(epoch)) throw new CursorError("the cursor's epoch is malformed");
   const streamId = parseStreamId(rawId);
   if (streamId === null) throw new CursorError("the cursor's stream id is malformed");
@@ -87,12 +88,15 @@ export function decodeCompoundCursor(cursor: string): Map<string, ChannelPositio
   if (cursor.length === 0) throw new CursorError("the cursor is empty");
   const parts = cursor.split("~");
   if (parts.length > MAX_COMPOUND_POSITIONS) {
-    throw new CursorError(`a cursor holds at most ${MAX_COMPOUND_POSITIONS} channel positions, got ${parts.length}`);
+    throw new CursorError(
+      `a cursor holds at most ${MAX_COMPOUND_POSITIONS} channel positions, got ${parts.length}`,
+    );
   }
   const positions = new Map<string, ChannelPosition>();
   for (const part of parts) {
     const position = decodeCursor(part);
-    if (positions.has(position.channel)) throw new CursorError(`the cursor names channel ${position.channel} twice`);
+    if (positions.has(position.channel))
+      throw new CursorError(`the cursor names channel ${position.channel} twice`);
     positions.set(position.channel, position);
   }
   return positions;

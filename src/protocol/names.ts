@@ -41,9 +41,15 @@ export const eventNameSchema = z
 export const kvKeySchema = z
   .string()
   .min(1, "a key must not be empty")
-  .refine((key) => utf8.encode(key).byteLength <= MAX_KEY_BYTES, `a key is at most ${MAX_KEY_BYTES} bytes of UTF-8`)
+  .refine(
+    (key) => utf8.encode(key).byteLength <= MAX_KEY_BYTES,
+    `a key is at most ${MAX_KEY_BYTES} bytes of UTF-8`,
+  )
   .refine((key) => !FORBIDDEN_KEY_CHAR.test(key), "a key must not contain whitespace or control characters")
-  .refine((key) => !key.startsWith(RESERVED_KEY_PREFIX), `keys starting with "${RESERVED_KEY_PREFIX}" are reserved`)
+  .refine(
+    (key) => !key.startsWith(RESERVED_KEY_PREFIX),
+    `keys starting with "${RESERVED_KEY_PREFIX}" are reserved`,
+  )
   .describe("KV key: 1-512 bytes, no whitespace or control characters, not starting with relay:");
 
 function bracketsBalanced(pattern: string): boolean {

@@ -39,7 +39,11 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-export function problem(code: ProblemCode, detail: string, extensions: Record<string, unknown> = {}): Problem {
+export function problem(
+  code: ProblemCode,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): Problem {
   const { status, title } = PROBLEMS[code];
   return { ...extensions, type: `${PROBLEM_TYPE_PREFIX}${code}`, title, status, detail, code };
 }
@@ -49,7 +53,11 @@ export class ProblemError extends Error {
   override name = "ProblemError";
   readonly problem: Problem;
   readonly headers: Record<string, string>;
-  constructor(code: ProblemCode, detail: string, options: { extensions?: Record<string, unknown>; headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ProblemCode,
+    detail: string,
+    options: { extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) {
     super(`${code}: ${detail}`);
     this.problem = problem(code, detail, options.extensions);
     this.headers = options.headers ?? {};

@@ -31,7 +31,10 @@ export const kvWriteResultSchema = z
   .meta({ id: "KvWriteResult" });
 export const kvListQuerySchema = z.object({
   prefix: z.string().max(512).optional(),
-  cursor: z.string().regex(/^\d{1,20}$/, "a SCAN cursor is a decimal number").optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,20}$/, "a SCAN cursor is a decimal number")
+    .optional(),
   limit: integerParam(1, MAX_LIST_LIMIT).optional(),
 });
 export const kvListResultSchema = z

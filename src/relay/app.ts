@@ -7,7 +7,7 @@ import type { RelayConfig } from "./config.ts";
 import type { RelayEnv } from "./context.ts";
 import { errorToResponse } from "./http/errors.ts";
 import { pageRoutes } from "./page/route.ts";
-import { type RedisCallCounter, type RelayRedisOptions, createRelayRedis } from "./redis/client.ts";
+import { createRelayRedis, type RedisCallCounter, type RelayRedisOptions } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -56,7 +56,14 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
     cors({
       origin: "*",
       allowMethods: ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID"],
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "If-Match",
+        "If-None-Match",
+        "Idempotency-Key",
+        "Last-Event-ID",
+      ],
       exposeHeaders: ["ETag", REDIS_CALLS_HEADER],
       maxAge: 600,
     }),

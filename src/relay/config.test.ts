@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "./config.ts";
 
-const base = { UPSTASH_REDIS_REST_URL: "https://example.upstash.io/", UPSTASH_REDIS_REST_TOKEN: "t", RELAY_JWT_SECRET: "s" };
+const base = {
+  UPSTASH_REDIS_REST_URL: "https://example.upstash.io/",
+  UPSTASH_REDIS_REST_TOKEN: "t",
+  RELAY_JWT_SECRET: "s",
+};
 
 describe("parseConfig", () => {
   it("applies the design's defaults", () => {
@@ -37,7 +41,17 @@ describe("parseConfig", () => {
       PATH: "/usr/bin",
       UNRELATED: 5,
     });
-    expect(config).toMatchObject({ auth: { mode: "none" }, history: 5, historyTtlSeconds: 60, idempotencySeconds: 10, mirrorRaw: false, maxBodyBytes: 1024, kvPrefix: "app1:", heartbeatMs: 500, sseMaxMs: 2000 });
+    expect(config).toMatchObject({
+      auth: { mode: "none" },
+      history: 5,
+      historyTtlSeconds: 60,
+      idempotencySeconds: 10,
+      mirrorRaw: false,
+      maxBodyBytes: 1024,
+      kvPrefix: "app1:",
+      heartbeatMs: 500,
+      sseMaxMs: 2000,
+    });
   });
 
   it.each([
@@ -60,7 +74,9 @@ describe("parseConfig", () => {
 
   it("accepts a JWKS URL instead of a secret", () => {
     const { RELAY_JWT_SECRET: _s, ...rest } = base;
-    expect(parseConfig({ ...rest, RELAY_JWKS_URL: "https://issuer.example/.well-known/jwks.json" }).auth).toEqual({
+    expect(
+      parseConfig({ ...rest, RELAY_JWKS_URL: "https://issuer.example/.well-known/jwks.json" }).auth,
+    ).toEqual({
       mode: "jwt",
       secret: undefined,
       jwksUrl: "https://issuer.example/.well-known/jwks.json",

@@ -13,7 +13,10 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
       if (text === undefined || text === "") return fallback;
       const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
       if (!Number.isSafeInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max}, got "${text}"` });
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be a whole number from ${min} to ${max}, got "${text}"`,
+        });
         return z.NEVER;
       }
       return value;
@@ -127,7 +130,10 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): RelayConfig
   const e = result.data;
   return {
     upstash: { url: e.UPSTASH_REDIS_REST_URL.replace(/\/+$/, ""), token: e.UPSTASH_REDIS_REST_TOKEN },
-    auth: e.RELAY_AUTH === "none" ? { mode: "none" } : { mode: "jwt", secret: e.RELAY_JWT_SECRET || undefined, jwksUrl: e.RELAY_JWKS_URL },
+    auth:
+      e.RELAY_AUTH === "none"
+        ? { mode: "none" }
+        : { mode: "jwt", secret: e.RELAY_JWT_SECRET || undefined, jwksUrl: e.RELAY_JWKS_URL },
     history: e.RELAY_HISTORY,
     historyTtlSeconds: e.RELAY_HISTORY_TTL_S,
     idempotencySeconds: e.RELAY_IDEMPOTENCY_S,

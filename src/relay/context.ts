@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { RelayConfig } from "./config.ts";
 import type { Claims } from "./auth/claims.ts";
+import type { RelayConfig } from "./config.ts";
 import type { RedisCallCounter } from "./redis/client.ts";
 
 /**

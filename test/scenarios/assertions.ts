@@ -50,23 +50,37 @@ export async function sha1Hex(text: string): Promise<string> {
 }
 
 /** Fetch with a bearer token for `scope`. */
-export async function authed(target: RelayTarget, scope: string, path: string, init: RequestInit = {}): Promise<Response> {
+export async function authed(
+  target: RelayTarget,
+  scope: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const token = await target.token(scope);
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${token}`);
   return target.fetch(path, { ...init, headers });
 }
 
-export const jsonInit = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+export const jsonInit = (
+  method: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): RequestInit => ({
   method,
   headers: { "content-type": "application/json", ...headers },
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
 
-export const textInit = (method: string, body: string | Uint8Array, contentType = "text/plain", headers: Record<string, string> = {}): RequestInit => ({
+export const textInit = (
+  method: string,
+  body: string | Uint8Array,
+  contentType = "text/plain",
+  headers: Record<string, string> = {},
+): RequestInit => ({
   method,
   headers: { "content-type": contentType, ...headers },
-  body,
+  body: body as BodyInit,
 });
 
 /** Decodes the payload of a single-channel cursor without the relay's code (the format is documented). */
@@ -78,7 +92,10 @@ export function cursorParts(cursor: string): { channel: string; epoch: string; s
 export const encodeKey = (key: string): string => encodeURIComponent(key);
 
 /** HGETALL as an object (the scenario client has automaticDeserialization off, so it answers a flat list). */
-export async function hashOf(redis: { hgetall(key: string): Promise<unknown> }, key: string): Promise<Record<string, string>> {
+export async function hashOf(
+  redis: { hgetall(key: string): Promise<unknown> },
+  key: string,
+): Promise<Record<string, string>> {
   const flat = (await redis.hgetall(key)) as string[] | Record<string, string> | null;
   if (flat === null) return {};
   if (!Array.isArray(flat)) return flat;

@@ -17,16 +17,36 @@ export const authScenarios: Scenario[] = [
       const noToken = await target.fetch(`/v1/kv/${key}`);
       assert.match(noToken.headers.get("www-authenticate") ?? "", /^Bearer/);
       await expectProblem(noToken, 401, "unauthorized");
-      await expectProblem(await target.fetch(`/v1/kv/${key}`, { headers: { authorization: "Basic dXNlcjpwYXNz" } }), 401, "unauthorized");
-      await expectProblem(await target.fetch(`/v1/kv/${key}`, { headers: { authorization: "Bearer" } }), 401, "unauthorized");
+      await expectProblem(
+        await target.fetch(`/v1/kv/${key}`, { headers: { authorization: "Basic dXNlcjpwYXNz" } }),
+        401,
+        "unauthorized",
+      );
+      await expectProblem(
+        await target.fetch(`/v1/kv/${key}`, { headers: { authorization: "Bearer" } }),
+        401,
+        "unauthorized",
+      );
       await expectProblem(await withToken(target, "not.a.jwt", `/v1/kv/${key}`), 401, "unauthorized");
       await expectProblem(await withToken(target, "x".repeat(10_000), `/v1/kv/${key}`), 401, "unauthorized");
-      const forged = await sign({ scope: "admin", exp: Math.floor(Date.now() / 1000) + 60 }, "some-other-secret", "HS256");
-      const wrongSignature = await expectProblem(await withToken(target, forged, `/v1/kv/${key}`), 401, "unauthorized");
+      const forged = await sign(
+        { scope: "admin", exp: Math.floor(Date.now() / 1000) + 60 },
+        "some-other-secret",
+        "HS256",
+      );
+      const wrongSignature = await expectProblem(
+        await withToken(target, forged, `/v1/kv/${key}`),
+        401,
+        "unauthorized",
+      );
       assert.match(wrongSignature.detail, /signature/);
       const header = btoa(JSON.stringify({ alg: "none", typ: "JWT" })).replace(/=+$/, "");
       const payload = btoa(JSON.stringify({ scope: "admin" })).replace(/=+$/, "");
-      await expectProblem(await withToken(target, `${header}.${payload}.`, `/v1/kv/${key}`), 401, "unauthorized");
+      await expectProblem(
+        await withToken(target, `${header}.${payload}.`, `/v1/kv/${key}`),
+        401,
+        "unauthorized",
+      );
       const real = await target.token("admin");
       const [h, , s] = real.split(".");
       const tampered = `${h}.${btoa(JSON.stringify({ scope: "admin", exp: 9_999_999_999 })).replace(/=+$/, "")}.${s}`;
@@ -46,10 +66,20 @@ export const authScenarios: Scenario[] = [
     async run(target) {
       const key = uniqueName("auth-query");
       const writer = await target.token(`kv:write:${key}`);
-      await expectStatus(await target.fetch(`/v1/kv/${key}?access_token=${writer}`, textInit("PUT", "via query")), 201);
+      await expectStatus(
+        await target.fetch(`/v1/kv/${key}?access_token=${writer}`, textInit("PUT", "via query")),
+        201,
+      );
       const reader = await target.token(`kv:read:${key}`);
-      assert.equal(await expectStatus(await target.fetch(`/v1/kv/${key}?access_token=${reader}`), 200), "via query");
-      await expectProblem(await target.fetch(`/v1/kv/${key}?access_token=${reader}`, { headers: bearer(writer) }), 403, "forbidden");
+      assert.equal(
+        await expectStatus(await target.fetch(`/v1/kv/${key}?access_token=${reader}`), 200),
+        "via query",
+      );
+      await expectProblem(
+        await target.fetch(`/v1/kv/${key}?access_token=${reader}`, { headers: bearer(writer) }),
+        403,
+        "forbidden",
+      );
       await expectProblem(await target.fetch(`/v1/kv/${key}?access_token=garbage`), 401, "unauthorized");
     },
   },
@@ -58,12 +88,28 @@ export const authScenarios: Scenario[] = [
     async run(target) {
       const key = uniqueName("scope-key");
       const channel = uniqueName("scope-ch");
-      const problem = await expectProblem(await authed(target, `kv:read:${key}`, `/v1/kv/${key}`, textInit("PUT", "x")), 403, "forbidden");
+      const problem = await expectProblem(
+        await authed(target, `kv:read:${key}`, `/v1/kv/${key}`, textInit("PUT", "x")),
+        403,
+        "forbidden",
+      );
       assert.equal(problem.required, `kv:write:${key}`);
       await expectProblem(await authed(target, `kv:write:${key}`, `/v1/kv/${key}`), 403, "forbidden");
-      await expectProblem(await authed(target, `kv:read:${key}`, `/v1/kv/${key}`, { method: "DELETE" }), 403, "forbidden");
-      await expectProblem(await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages`, jsonInit("POST", 1)), 403, "forbidden");
-      await expectProblem(await authed(target, `publish:${channel}`, `/v1/channels/${channel}`), 403, "forbidden");
+      await expectProblem(
+        await authed(target, `kv:read:${key}`, `/v1/kv/${key}`, { method: "DELETE" }),
+        403,
+        "forbidden",
+      );
+      await expectProblem(
+        await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages`, jsonInit("POST", 1)),
+        403,
+        "forbidden",
+      );
+      await expectProblem(
+        await authed(target, `publish:${channel}`, `/v1/channels/${channel}`),
+        403,
+        "forbidden",
+      );
       await expectProblem(await authed(target, "", `/v1/kv/${key}`), 403, "forbidden");
       assert.equal(await target.redis.exists(key, `relay:{${channel}}:log`, `relay:{${channel}}:epoch`), 0);
     },
@@ -88,7 +134,10 @@ export const authScenarios: Scenario[] = [
       assert.equal(await allowed(`kv:read:* publish:${base}.a publish:${base}.b`, `${base}.b`), true);
       assert.equal(await allowed("admin", `${base}.admin`), true);
       const key = `${base}/k`;
-      await expectStatus(await authed(target, "kv:write:*/k", `/v1/kv/${encodeURIComponent(key)}`, textInit("PUT", "v")), 201);
+      await expectStatus(
+        await authed(target, "kv:write:*/k", `/v1/kv/${encodeURIComponent(key)}`, textInit("PUT", "v")),
+        201,
+      );
       await expectJson(await authed(target, "admin", "/v1/kv?prefix=x"), 200);
     },
   },
@@ -97,20 +146,83 @@ export const authScenarios: Scenario[] = [
     async run(target) {
       const big = "x".repeat(1_048_577);
       const key = uniqueName("order-key");
-      await expectProblem(await target.fetch("/v1/kv/bad%20key", textInit("PUT", big, "image/png")), 401, "unauthorized");
-      await expectProblem(await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", textInit("PUT", big, "image/png")), 413, "payload_too_large");
-      await expectProblem(await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", textInit("PUT", "{", "image/png")), 415, "unsupported_media_type");
-      await expectProblem(await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", jsonInit("PUT", "{")), 400, "invalid_json");
-      await expectProblem(await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", jsonInit("PUT", "{}")), 400, "invalid_name");
-      await expectProblem(await authed(target, "subscribe:nothing", `/v1/kv/${key}?ttl=0`, jsonInit("PUT", "{}")), 400, "invalid_parameter");
-      await expectProblem(await authed(target, "subscribe:nothing", `/v1/kv/${key}`, jsonInit("PUT", "{}", { "if-match": "nope" })), 400, "invalid_header");
-      await expectProblem(await authed(target, "subscribe:nothing", `/v1/kv/${key}`, jsonInit("PUT", "{}", { "if-match": '"abc"' })), 403, "forbidden");
+      await expectProblem(
+        await target.fetch("/v1/kv/bad%20key", textInit("PUT", big, "image/png")),
+        401,
+        "unauthorized",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", textInit("PUT", big, "image/png")),
+        413,
+        "payload_too_large",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", textInit("PUT", "{", "image/png")),
+        415,
+        "unsupported_media_type",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", jsonInit("PUT", "{")),
+        400,
+        "invalid_json",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", jsonInit("PUT", "{}")),
+        400,
+        "invalid_name",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:nothing", `/v1/kv/${key}?ttl=0`, jsonInit("PUT", "{}")),
+        400,
+        "invalid_parameter",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "subscribe:nothing",
+          `/v1/kv/${key}`,
+          jsonInit("PUT", "{}", { "if-match": "nope" }),
+        ),
+        400,
+        "invalid_header",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "subscribe:nothing",
+          `/v1/kv/${key}`,
+          jsonInit("PUT", "{}", { "if-match": '"abc"' }),
+        ),
+        403,
+        "forbidden",
+      );
       await expectProblem(await authed(target, "kv:read:nothing", `/v1/kv/${key}`), 403, "forbidden");
       await expectProblem(await authed(target, `kv:read:${key}`, `/v1/kv/${key}`), 404, "not_found");
-      await expectProblem(await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", big)), 413, "payload_too_large");
-      await expectProblem(await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", "x", "application/xml")), 415, "unsupported_media_type");
-      await expectProblem(await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", "x")), 400, "invalid_name");
-      await expectProblem(await authed(target, "subscribe:x", "/v1/channels/ok/messages?event=reset", textInit("POST", "x")), 400, "invalid_parameter");
+      await expectProblem(
+        await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", big)),
+        413,
+        "payload_too_large",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "subscribe:x",
+          "/v1/channels/bad%0Aname/messages",
+          textInit("POST", "x", "application/xml"),
+        ),
+        415,
+        "unsupported_media_type",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", "x")),
+        400,
+        "invalid_name",
+      );
+      await expectProblem(
+        await authed(target, "subscribe:x", "/v1/channels/ok/messages?event=reset", textInit("POST", "x")),
+        400,
+        "invalid_parameter",
+      );
       assert.equal(await target.redis.exists(key, `relay:{${key}}:meta`, "relay:{ok}:log"), 0);
     },
   },

@@ -12,7 +12,10 @@ async function assertNothingWritten(target: RelayTarget, marker: string): Promis
   const keys: string[] = [];
   let cursor = "0";
   do {
-    const [next, page] = (await target.redis.scan(cursor, { match: `*${marker}*`, count: 1000 })) as [string | number, string[]];
+    const [next, page] = (await target.redis.scan(cursor, { match: `*${marker}*`, count: 1000 })) as [
+      string | number,
+      string[],
+    ];
     keys.push(...page);
     cursor = String(next);
   } while (cursor !== "0");
@@ -43,9 +46,17 @@ export const hostileScenarios: Scenario[] = [
         `${marker}${"é".repeat(256)}`,
       ];
       for (const path of bad) {
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${path}`, textInit("PUT", "x")), 400, "invalid_name");
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/kv/${path}`, textInit("PUT", "x")),
+          400,
+          "invalid_name",
+        );
         await expectProblem(await authed(target, ADMIN, `/v1/kv/${path}`), 400, "invalid_name");
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${path}`, { method: "DELETE" }), 400, "invalid_name");
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/kv/${path}`, { method: "DELETE" }),
+          400,
+          "invalid_name",
+        );
       }
       await assertNothingWritten(target, marker);
       const longest = `${marker}${"k".repeat(512 - marker.length)}`;
@@ -57,14 +68,35 @@ export const hostileScenarios: Scenario[] = [
     name: "hostile: channels with CR/LF, spaces, glob characters, Unicode or over 200 characters are 400",
     async run(target) {
       const marker = uniqueName("hc");
-      for (const channel of [`${marker}%0D%0A`, `${marker}%20`, `${marker}*`, `${marker}%3F`, `${marker}%5B`, `${marker}%C3%A9`, `${marker}${"c".repeat(201 - marker.length)}`, `${marker}%`, `${marker}%2F`]) {
-        await expectProblem(await authed(target, ADMIN, `/v1/channels/${channel}/messages`, jsonInit("POST", 1)), 400, "invalid_name");
+      for (const channel of [
+        `${marker}%0D%0A`,
+        `${marker}%20`,
+        `${marker}*`,
+        `${marker}%3F`,
+        `${marker}%5B`,
+        `${marker}%C3%A9`,
+        `${marker}${"c".repeat(201 - marker.length)}`,
+        `${marker}%`,
+        `${marker}%2F`,
+      ]) {
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/channels/${channel}/messages`, jsonInit("POST", 1)),
+          400,
+          "invalid_name",
+        );
         await expectProblem(await authed(target, ADMIN, `/v1/channels/${channel}`), 400, "invalid_name");
-        await expectProblem(await authed(target, ADMIN, `/v1/channels/${channel}`, { method: "DELETE" }), 400, "invalid_name");
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/channels/${channel}`, { method: "DELETE" }),
+          400,
+          "invalid_name",
+        );
       }
       await assertNothingWritten(target, marker);
       const longest = `${marker}${"c".repeat(200 - marker.length)}`;
-      await expectStatus(await authed(target, ADMIN, `/v1/channels/${longest}/messages`, jsonInit("POST", 1)), 201);
+      await expectStatus(
+        await authed(target, ADMIN, `/v1/channels/${longest}/messages`, jsonInit("POST", 1)),
+        201,
+      );
     },
   },
   {
@@ -72,24 +104,65 @@ export const hostileScenarios: Scenario[] = [
     async run(target) {
       const channel = uniqueName("he");
       for (const event of ["a%0Ab", "a%0D", "reset", "a%20b", "e".repeat(65), "", "%C3%A9", "a,b"]) {
-        await expectProblem(await authed(target, ADMIN, `/v1/channels/${channel}/messages?event=${event}`, jsonInit("POST", 1)), 400, "invalid_parameter");
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/channels/${channel}/messages?event=${event}`, jsonInit("POST", 1)),
+          400,
+          "invalid_parameter",
+        );
       }
       for (const key of ["has space", "k".repeat(201), "é"]) {
-        await expectProblem(await authed(target, ADMIN, `/v1/channels/${channel}/messages`, jsonInit("POST", 1, { "idempotency-key": key })), 400, "invalid_header");
+        await expectProblem(
+          await authed(
+            target,
+            ADMIN,
+            `/v1/channels/${channel}/messages`,
+            jsonInit("POST", 1, { "idempotency-key": key }),
+          ),
+          400,
+          "invalid_header",
+        );
       }
       await assertNothingWritten(target, channel);
-      await expectStatus(await authed(target, ADMIN, `/v1/channels/${channel}/messages?event=${"e".repeat(64)}`, jsonInit("POST", 1, { "idempotency-key": "k".repeat(200) })), 201);
+      await expectStatus(
+        await authed(
+          target,
+          ADMIN,
+          `/v1/channels/${channel}/messages?event=${"e".repeat(64)}`,
+          jsonInit("POST", 1, { "idempotency-key": "k".repeat(200) }),
+        ),
+        201,
+      );
     },
   },
   {
     name: "hostile: invalid UTF-8 bodies are 400 invalid_utf8 for KV and publish",
     async run(target) {
       const marker = uniqueName("hu");
-      await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8)), 400, "invalid_utf8");
-      await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8, "application/json")), 400, "invalid_utf8");
-      await expectProblem(await authed(target, ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", INVALID_UTF8)), 400, "invalid_utf8");
-      await expectProblem(await authed(target, ADMIN, "/v1/publish", textInit("POST", INVALID_UTF8, "application/json")), 400, "invalid_utf8");
-      await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", new Uint8Array([0xed, 0xa0, 0x80]))), 400, "invalid_utf8");
+      await expectProblem(
+        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8)),
+        400,
+        "invalid_utf8",
+      );
+      await expectProblem(
+        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8, "application/json")),
+        400,
+        "invalid_utf8",
+      );
+      await expectProblem(
+        await authed(target, ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", INVALID_UTF8)),
+        400,
+        "invalid_utf8",
+      );
+      await expectProblem(
+        await authed(target, ADMIN, "/v1/publish", textInit("POST", INVALID_UTF8, "application/json")),
+        400,
+        "invalid_utf8",
+      );
+      await expectProblem(
+        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", new Uint8Array([0xed, 0xa0, 0x80]))),
+        400,
+        "invalid_utf8",
+      );
       await assertNothingWritten(target, marker);
     },
   },
@@ -109,11 +182,32 @@ export const hostileScenarios: Scenario[] = [
         [undefined, "x"],
       ];
       for (const [type, body] of bodies) {
-        const init: RequestInit = { method: "PUT", body: new TextEncoder().encode(body), headers: type ? { "content-type": type } : {} };
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, init), 415, "unsupported_media_type");
-        await expectProblem(await authed(target, ADMIN, `/v1/channels/${marker}/messages`, { ...init, method: "POST" }), 415, "unsupported_media_type");
+        const init: RequestInit = {
+          method: "PUT",
+          body: new TextEncoder().encode(body),
+          headers: type ? { "content-type": type } : {},
+        };
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/kv/${marker}`, init),
+          415,
+          "unsupported_media_type",
+        );
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/channels/${marker}/messages`, { ...init, method: "POST" }),
+          415,
+          "unsupported_media_type",
+        );
       }
-      await expectProblem(await authed(target, ADMIN, "/v1/publish", textInit("POST", `{"messages":[{"channel":"${marker}","data":1}]}`)), 415, "unsupported_media_type");
+      await expectProblem(
+        await authed(
+          target,
+          ADMIN,
+          "/v1/publish",
+          textInit("POST", `{"messages":[{"channel":"${marker}","data":1}]}`),
+        ),
+        415,
+        "unsupported_media_type",
+      );
       await assertNothingWritten(target, marker);
     },
   },
@@ -122,9 +216,21 @@ export const hostileScenarios: Scenario[] = [
     async run(target) {
       const marker = uniqueName("hs");
       const big = new Uint8Array(1_048_577).fill(0x61);
-      await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", big)), 413, "payload_too_large");
-      await expectProblem(await authed(target, ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", big)), 413, "payload_too_large");
-      await expectProblem(await authed(target, ADMIN, "/v1/publish", textInit("POST", big, "application/json")), 413, "payload_too_large");
+      await expectProblem(
+        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", big)),
+        413,
+        "payload_too_large",
+      );
+      await expectProblem(
+        await authed(target, ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", big)),
+        413,
+        "payload_too_large",
+      );
+      await expectProblem(
+        await authed(target, ADMIN, "/v1/publish", textInit("POST", big, "application/json")),
+        413,
+        "payload_too_large",
+      );
       const streamed = new ReadableStream<Uint8Array>({
         start(controller) {
           for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(0x62));
@@ -132,7 +238,12 @@ export const hostileScenarios: Scenario[] = [
         },
       });
       await expectProblem(
-        await authed(target, ADMIN, `/v1/kv/${marker}`, { method: "PUT", headers: { "content-type": "text/plain" }, body: streamed, duplex: "half" } as RequestInit),
+        await authed(target, ADMIN, `/v1/kv/${marker}`, {
+          method: "PUT",
+          headers: { "content-type": "text/plain" },
+          body: streamed,
+          duplex: "half",
+        } as RequestInit),
         413,
         "payload_too_large",
       );
@@ -148,11 +259,30 @@ export const hostileScenarios: Scenario[] = [
     async run(target) {
       const marker = uniqueName("hj");
       for (const body of ["", "{", "{'a':1}", "[1,]", "NaN", "undefined", '{"a":1}x']) {
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, jsonInit("PUT", body)), 400, "invalid_json");
-        await expectProblem(await authed(target, ADMIN, `/v1/channels/${marker}/messages`, jsonInit("POST", body)), 400, "invalid_json");
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/kv/${marker}`, jsonInit("PUT", body)),
+          400,
+          "invalid_json",
+        );
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/channels/${marker}/messages`, jsonInit("POST", body)),
+          400,
+          "invalid_json",
+        );
       }
-      for (const body of [{}, { messages: "x" }, { messages: [{ channel: 1, data: 1 }] }, { messages: [{ channel: marker, data: 1, event: 5 }] }, null, '"string"']) {
-        await expectProblem(await authed(target, ADMIN, "/v1/publish", jsonInit("POST", body)), 400, "invalid_body");
+      for (const body of [
+        {},
+        { messages: "x" },
+        { messages: [{ channel: 1, data: 1 }] },
+        { messages: [{ channel: marker, data: 1, event: 5 }] },
+        null,
+        '"string"',
+      ]) {
+        await expectProblem(
+          await authed(target, ADMIN, "/v1/publish", jsonInit("POST", body)),
+          400,
+          "invalid_body",
+        );
       }
       await assertNothingWritten(target, marker);
     },
@@ -162,9 +292,21 @@ export const hostileScenarios: Scenario[] = [
     async run(target) {
       const marker = uniqueName("hq");
       for (const ttl of ["0", "-1", "abc", "1e3", "1.5", "99999999999", "", "315360001"]) {
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}?ttl=${ttl}`, textInit("PUT", "x")), 400, "invalid_parameter");
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/kv/${marker}?ttl=${ttl}`, textInit("PUT", "x")),
+          400,
+          "invalid_parameter",
+        );
       }
-      for (const query of ["limit=0", "limit=1001", "limit=x", "cursor=abc", "cursor=-1", `cursor=${"9".repeat(30)}`, `prefix=${"p".repeat(513)}`]) {
+      for (const query of [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "cursor=abc",
+        "cursor=-1",
+        `cursor=${"9".repeat(30)}`,
+        `prefix=${"p".repeat(513)}`,
+      ]) {
         await expectProblem(await authed(target, ADMIN, `/v1/kv?${query}`), 400, "invalid_parameter");
       }
       await assertNothingWritten(target, marker);
@@ -175,8 +317,21 @@ export const hostileScenarios: Scenario[] = [
     async run(target) {
       const marker = uniqueName("hh");
       for (const header of ["abc", '"unterminated', 'W/"x", junk', "**", `"${"a".repeat(5000)}"`]) {
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", "x", "text/plain", { "if-match": header })), 400, "invalid_header");
-        await expectProblem(await authed(target, ADMIN, `/v1/kv/${marker}`, { headers: { "if-none-match": header } }), 400, "invalid_header");
+        await expectProblem(
+          await authed(
+            target,
+            ADMIN,
+            `/v1/kv/${marker}`,
+            textInit("PUT", "x", "text/plain", { "if-match": header }),
+          ),
+          400,
+          "invalid_header",
+        );
+        await expectProblem(
+          await authed(target, ADMIN, `/v1/kv/${marker}`, { headers: { "if-none-match": header } }),
+          400,
+          "invalid_header",
+        );
       }
       await assertNothingWritten(target, marker);
     },

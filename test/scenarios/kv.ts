@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { authed, encodeKey, expectJson, hashOf, expectProblem, expectStatus, jsonInit, sha1Hex, textInit } from "./assertions.ts";
+import {
+  authed,
+  encodeKey,
+  expectJson,
+  expectProblem,
+  expectStatus,
+  hashOf,
+  jsonInit,
+  sha1Hex,
+  textInit,
+} from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 
 /** KV over HTTP (design §3), against a real relay, proxy and redis-server. */
@@ -30,18 +40,27 @@ export const kvScenarios: Scenario[] = [
       assert.equal(read.headers.get("etag"), etag);
       assert.equal(await target.redis.get(key), body, "a plain Redis GET sees the same JSON text");
       const replaced = await put(target, key, jsonInit("PUT", "[]"));
-      assert.deepEqual(await expectJson<WriteResult>(replaced, 200), { key, etag: `"${await sha1Hex("[]")}"` });
+      assert.deepEqual(await expectJson<WriteResult>(replaced, 200), {
+        key,
+        etag: `"${await sha1Hex("[]")}"`,
+      });
     },
   },
   {
     name: "kv: a text/* value remembers its media type, normalised to UTF-8",
     async run(target) {
       const key = uniqueName("kv-csv");
-      await expectStatus(await put(target, key, textInit("PUT", "a,b\r\n1,2\r\n", "text/csv; charset=UTF-8")), 201);
+      await expectStatus(
+        await put(target, key, textInit("PUT", "a,b\r\n1,2\r\n", "text/csv; charset=UTF-8")),
+        201,
+      );
       const read = await get(target, key);
       assert.equal(await expectStatus(read, 200), "a,b\r\n1,2\r\n");
       assert.equal(read.headers.get("content-type"), "text/csv; charset=utf-8");
-      assert.deepEqual(await hashOf(target.redis, meta(key)), { type: "text/csv; charset=utf-8", etag: await sha1Hex("a,b\r\n1,2\r\n") });
+      assert.deepEqual(await hashOf(target.redis, meta(key)), {
+        type: "text/csv; charset=utf-8",
+        etag: await sha1Hex("a,b\r\n1,2\r\n"),
+      });
     },
   },
   {
@@ -72,8 +91,15 @@ export const kvScenarios: Scenario[] = [
     name: "kv: If-None-Match: * creates only; the second create is 412 and changes nothing",
     async run(target) {
       const key = uniqueName("kv-create");
-      await expectStatus(await put(target, key, textInit("PUT", "first", "text/plain", { "if-none-match": "*" })), 201);
-      await expectProblem(await put(target, key, textInit("PUT", "second", "text/plain", { "if-none-match": "*" })), 412, "precondition_failed");
+      await expectStatus(
+        await put(target, key, textInit("PUT", "first", "text/plain", { "if-none-match": "*" })),
+        201,
+      );
+      await expectProblem(
+        await put(target, key, textInit("PUT", "second", "text/plain", { "if-none-match": "*" })),
+        412,
+        "precondition_failed",
+      );
       assert.equal(await target.redis.get(key), "first");
     },
   },
@@ -82,17 +108,47 @@ export const kvScenarios: Scenario[] = [
     async run(target) {
       const key = uniqueName("kv-cas");
       const first = await expectJson<WriteResult>(await put(target, key, textInit("PUT", "v1")), 201);
-      const second = await expectJson<WriteResult>(await put(target, key, textInit("PUT", "v2", "text/plain", { "if-match": first.etag })), 200);
+      const second = await expectJson<WriteResult>(
+        await put(target, key, textInit("PUT", "v2", "text/plain", { "if-match": first.etag })),
+        200,
+      );
       assert.notEqual(second.etag, first.etag);
-      const stale = await expectProblem(await put(target, key, textInit("PUT", "v3", "text/plain", { "if-match": first.etag })), 412, "precondition_failed");
-      assert.match(stale.detail, new RegExp(second.etag.replaceAll('"', "")), "the 412 names the current ETag");
-      await expectProblem(await put(target, key, textInit("PUT", "v3", "text/plain", { "if-match": `W/${second.etag}` })), 412, "precondition_failed");
+      const stale = await expectProblem(
+        await put(target, key, textInit("PUT", "v3", "text/plain", { "if-match": first.etag })),
+        412,
+        "precondition_failed",
+      );
+      assert.match(
+        stale.detail,
+        new RegExp(second.etag.replaceAll('"', "")),
+        "the 412 names the current ETag",
+      );
+      await expectProblem(
+        await put(target, key, textInit("PUT", "v3", "text/plain", { "if-match": `W/${second.etag}` })),
+        412,
+        "precondition_failed",
+      );
       assert.equal(await target.redis.get(key), "v2");
-      await expectStatus(await put(target, key, textInit("PUT", "v3", "text/plain", { "if-match": "*" })), 200);
+      await expectStatus(
+        await put(target, key, textInit("PUT", "v3", "text/plain", { "if-match": "*" })),
+        200,
+      );
       const missing = uniqueName("kv-cas-missing");
-      await expectProblem(await put(target, missing, textInit("PUT", "x", "text/plain", { "if-match": "*" })), 412, "precondition_failed");
-      await expectProblem(await put(target, missing, textInit("PUT", "x", "text/plain", { "if-match": first.etag })), 412, "precondition_failed");
-      assert.equal(await target.redis.exists(missing, meta(missing)), 0, "a failed precondition writes nothing");
+      await expectProblem(
+        await put(target, missing, textInit("PUT", "x", "text/plain", { "if-match": "*" })),
+        412,
+        "precondition_failed",
+      );
+      await expectProblem(
+        await put(target, missing, textInit("PUT", "x", "text/plain", { "if-match": first.etag })),
+        412,
+        "precondition_failed",
+      );
+      assert.equal(
+        await target.redis.exists(missing, meta(missing)),
+        0,
+        "a failed precondition writes nothing",
+      );
     },
   },
   {
@@ -101,10 +157,18 @@ export const kvScenarios: Scenario[] = [
       const key = uniqueName("kv-race");
       const { etag } = await expectJson<WriteResult>(await put(target, key, textInit("PUT", "start")), 201);
       const writers = Array.from({ length: 12 }, (_, i) => `writer-${i}`);
-      const responses = await Promise.all(writers.map((value) => put(target, key, textInit("PUT", value, "text/plain", { "if-match": etag }))));
-      const statuses = await Promise.all(responses.map(async (response) => ({ status: response.status, body: await response.text() })));
+      const responses = await Promise.all(
+        writers.map((value) => put(target, key, textInit("PUT", value, "text/plain", { "if-match": etag }))),
+      );
+      const statuses = await Promise.all(
+        responses.map(async (response) => ({ status: response.status, body: await response.text() })),
+      );
       const winners = statuses.flatMap((outcome, i) => (outcome.status === 200 ? [writers[i]] : []));
-      assert.equal(winners.length, 1, `exactly one writer wins: ${JSON.stringify(statuses.map((s) => s.status))}`);
+      assert.equal(
+        winners.length,
+        1,
+        `exactly one writer wins: ${JSON.stringify(statuses.map((s) => s.status))}`,
+      );
       assert.ok(statuses.every((outcome) => outcome.status === 200 || outcome.status === 412));
       assert.equal(await target.redis.get(key), winners[0]);
     },
@@ -128,9 +192,22 @@ export const kvScenarios: Scenario[] = [
     async run(target) {
       const key = uniqueName("kv-del");
       const { etag } = await expectJson<WriteResult>(await put(target, key, jsonInit("PUT", { a: 1 })), 201);
-      await expectProblem(await authed(target, ALL, `/v1/kv/${key}`, { method: "DELETE", headers: { "if-match": '"0000000000000000000000000000000000000000"' } }), 412, "precondition_failed");
+      await expectProblem(
+        await authed(target, ALL, `/v1/kv/${key}`, {
+          method: "DELETE",
+          headers: { "if-match": '"0000000000000000000000000000000000000000"' },
+        }),
+        412,
+        "precondition_failed",
+      );
       assert.equal(await target.redis.get(key), '{"a":1}');
-      assert.equal(await expectStatus(await authed(target, ALL, `/v1/kv/${key}`, { method: "DELETE", headers: { "if-match": etag } }), 204), "");
+      assert.equal(
+        await expectStatus(
+          await authed(target, ALL, `/v1/kv/${key}`, { method: "DELETE", headers: { "if-match": etag } }),
+          204,
+        ),
+        "",
+      );
       assert.equal(await target.redis.exists(key, meta(key)), 0);
       await expectProblem(await get(target, key), 404, "not_found");
       await expectProblem(await authed(target, ALL, `/v1/kv/${key}`, { method: "DELETE" }), 404, "not_found");
@@ -143,7 +220,11 @@ export const kvScenarios: Scenario[] = [
       await target.redis.rpush(key, "a", "b");
       await expectProblem(await get(target, key), 409, "wrong_type");
       await expectProblem(await put(target, key, textInit("PUT", "x")), 409, "wrong_type");
-      await expectProblem(await authed(target, ALL, `/v1/kv/${key}`, { method: "DELETE" }), 409, "wrong_type");
+      await expectProblem(
+        await authed(target, ALL, `/v1/kv/${key}`, { method: "DELETE" }),
+        409,
+        "wrong_type",
+      );
       assert.deepEqual(await target.redis.lrange(key, 0, -1), ["a", "b"]);
       await target.redis.del(key);
     },
@@ -158,8 +239,16 @@ export const kvScenarios: Scenario[] = [
       assert.equal(await expectStatus(read, 200), "written by redis-cli");
       assert.equal(read.headers.get("etag"), `"${await sha1Hex("written by redis-cli")}"`);
       assert.notEqual(read.headers.get("etag"), etag);
-      assert.equal(read.headers.get("content-type"), "text/plain; charset=utf-8", "stale metadata is not trusted");
-      await expectProblem(await put(target, key, textInit("PUT", "cas", "text/plain", { "if-match": etag })), 412, "precondition_failed");
+      assert.equal(
+        read.headers.get("content-type"),
+        "text/plain; charset=utf-8",
+        "stale metadata is not trusted",
+      );
+      await expectProblem(
+        await put(target, key, textInit("PUT", "cas", "text/plain", { "if-match": etag })),
+        412,
+        "precondition_failed",
+      );
       const textKey = uniqueName("kv-foreign-json");
       await expectStatus(await put(target, textKey, textInit("PUT", "plain")), 201);
       await target.redis.set(textKey, '{"from":"python"}');
@@ -183,7 +272,11 @@ export const kvScenarios: Scenario[] = [
       assert.equal(read.status, 200);
       // Response.text() would drop the BOM; compare the bytes.
       assert.deepEqual(new Uint8Array(await read.arrayBuffer()), new TextEncoder().encode(value));
-      assert.equal(read.headers.get("etag"), `"${await sha1Hex(value)}"`, "the ETag covers every byte, BOM included");
+      assert.equal(
+        read.headers.get("etag"),
+        `"${await sha1Hex(value)}"`,
+        "the ETag covers every byte, BOM included",
+      );
       assert.equal((await target.redis.strlen(key)) as number, new TextEncoder().encode(value).byteLength);
       // A base64-decoding client may drop the BOM itself, so compare the rest.
       assert.equal(String(await target.redis.get(key)).replace(/^\uFEFF/, ""), value.slice(1));
@@ -199,7 +292,11 @@ export const kvScenarios: Scenario[] = [
         const found: string[] = [];
         let cursor = "0";
         for (let page = 0; page < 10_000; page++) {
-          const response = await authed(target, scope, `/v1/kv?prefix=${encodeURIComponent(prefix)}&limit=50&cursor=${cursor}`);
+          const response = await authed(
+            target,
+            scope,
+            `/v1/kv?prefix=${encodeURIComponent(prefix)}&limit=50&cursor=${cursor}`,
+          );
           const body = await expectJson<{ keys: string[]; cursor: string }>(response, 200);
           found.push(...body.keys);
           cursor = body.cursor;
@@ -213,7 +310,10 @@ export const kvScenarios: Scenario[] = [
       assert.deepEqual(await list(`kv:read:${prefix}-?1 kv:write:*`), [`${prefix}-a1`, `${prefix}-b1`]);
       const everything = await authed(target, "admin", "/v1/kv?limit=1000");
       const page = await expectJson<{ keys: string[] }>(everything, 200);
-      assert.ok(page.keys.every((key) => !key.startsWith("relay:")), "relay: keys are never listed");
+      assert.ok(
+        page.keys.every((key) => !key.startsWith("relay:")),
+        "relay: keys are never listed",
+      );
       await expectProblem(await authed(target, "kv:write:*", `/v1/kv?prefix=${prefix}`), 403, "forbidden");
     },
   },
@@ -223,12 +323,23 @@ export const kvScenarios: Scenario[] = [
       const base = uniqueName("kvglob");
       await expectStatus(await put(target, `${base}*x`, textInit("PUT", "star")), 201);
       await expectStatus(await put(target, `${base}yx`, textInit("PUT", "y")), 201);
-      const response = await authed(target, ALL, `/v1/kv?prefix=${encodeURIComponent(`${base}*`)}&limit=1000`);
+      const response = await authed(
+        target,
+        ALL,
+        `/v1/kv?prefix=${encodeURIComponent(`${base}*`)}&limit=1000`,
+      );
       const found: string[] = [];
       let body = await expectJson<{ keys: string[]; cursor: string }>(response, 200);
       found.push(...body.keys);
       while (body.cursor !== "0") {
-        body = await expectJson(await authed(target, ALL, `/v1/kv?prefix=${encodeURIComponent(`${base}*`)}&limit=1000&cursor=${body.cursor}`), 200);
+        body = await expectJson(
+          await authed(
+            target,
+            ALL,
+            `/v1/kv?prefix=${encodeURIComponent(`${base}*`)}&limit=1000&cursor=${body.cursor}`,
+          ),
+          200,
+        );
         found.push(...body.keys);
       }
       assert.deepEqual(found, [`${base}*x`]);

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { authed, cursorParts, expectJson, expectProblem, hashOf, jsonInit, redisCalls, textInit } from "./assertions.ts";
+import {
+  authed,
+  cursorParts,
+  expectJson,
+  expectProblem,
+  jsonInit,
+  redisCalls,
+  textInit,
+} from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 
 /** Publishing and channel administration (design §2, §3): what the publish script stores, and where. */
@@ -7,9 +15,16 @@ import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 type Published = { id: string; channel: string; time: number };
 const keys = (channel: string) => ({ log: `relay:{${channel}}:log`, epoch: `relay:{${channel}}:epoch` });
 /** XRANGE as [{id, fields}] (raw client: flat field lists). */
-async function entries(target: RelayTarget, channel: string): Promise<{ id: string; fields: Record<string, string> }[]> {
+async function entries(
+  target: RelayTarget,
+  channel: string,
+): Promise<{ id: string; fields: Record<string, string> }[]> {
   const raw = (await target.redis.xrange(keys(channel).log, "-", "+")) as unknown;
-  const list = Array.isArray(raw) ? (raw as [string, string[]][]) : Object.entries(raw as Record<string, Record<string, string>>).map(([id, f]) => [id, Object.entries(f).flat()] as [string, string[]]);
+  const list = Array.isArray(raw)
+    ? (raw as [string, string[]][])
+    : Object.entries(raw as Record<string, Record<string, string>>).map(
+        ([id, f]) => [id, Object.entries(f).flat()] as [string, string[]],
+      );
   return list.map(([id, flat]) => {
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
@@ -29,12 +44,17 @@ export const publishScenarios: Scenario[] = [
       const response = await publish(target, channel, jsonInit("POST", body));
       const published = await expectJson<Published>(response, 201);
       assert.equal(published.channel, channel);
-      assert.ok(published.time >= before - 5_000 && published.time <= Date.now() + 5_000, "time is the stream id's ms");
+      assert.ok(
+        published.time >= before - 5_000 && published.time <= Date.now() + 5_000,
+        "time is the stream id's ms",
+      );
       const cursor = cursorParts(published.id);
       assert.equal(cursor.channel, channel);
       assert.equal(cursor.epoch, await target.redis.get(keys(channel).epoch));
       assert.equal(cursor.streamId.split("-")[0], String(published.time));
-      assert.deepEqual(await entries(target, channel), [{ id: cursor.streamId, fields: { data: body, type: "json" } }]);
+      assert.deepEqual(await entries(target, channel), [
+        { id: cursor.streamId, fields: { data: body, type: "json" } },
+      ]);
       for (const key of [keys(channel).log, keys(channel).epoch]) {
         const ttl = await target.redis.ttl(key);
         assert.ok(ttl > 86_000 && ttl <= 86_400, `${key} has the history TTL, got ${ttl}`);
@@ -45,15 +65,32 @@ export const publishScenarios: Scenario[] = [
     name: "publish: text/* with ?event= stores type=text and the event; later publishes keep the epoch and order",
     async run(target) {
       const channel = uniqueName("pub-text");
-      const first = await expectJson<Published>(await publish(target, channel, textInit("POST", "hello\nworld", "text/plain; charset=utf-8"), "?event=greeting.v1"), 201);
-      const second = await expectJson<Published>(await publish(target, channel, textInit("POST", "", "text/markdown"), "?event=message"), 201);
+      const first = await expectJson<Published>(
+        await publish(
+          target,
+          channel,
+          textInit("POST", "hello\nworld", "text/plain; charset=utf-8"),
+          "?event=greeting.v1",
+        ),
+        201,
+      );
+      const second = await expectJson<Published>(
+        await publish(target, channel, textInit("POST", "", "text/markdown"), "?event=message"),
+        201,
+      );
       const stored = await entries(target, channel);
-      assert.deepEqual(stored.map((entry) => entry.fields), [
-        { data: "hello\nworld", type: "text", event: "greeting.v1" },
-        { data: "", type: "text" },
-      ]);
+      assert.deepEqual(
+        stored.map((entry) => entry.fields),
+        [
+          { data: "hello\nworld", type: "text", event: "greeting.v1" },
+          { data: "", type: "text" },
+        ],
+      );
       assert.equal(cursorParts(first.id).epoch, cursorParts(second.id).epoch);
-      assert.deepEqual(stored.map((entry) => entry.id), [cursorParts(first.id).streamId, cursorParts(second.id).streamId]);
+      assert.deepEqual(
+        stored.map((entry) => entry.id),
+        [cursorParts(first.id).streamId, cursorParts(second.id).streamId],
+      );
     },
   },
   {
@@ -64,13 +101,30 @@ export const publishScenarios: Scenario[] = [
       const headers = { "idempotency-key": "order-17:attempt" };
       const first = await publish(target, channel, jsonInit("POST", { n: 1 }, headers));
       const firstBody = await expectJson<Published>(first, 201);
-      const retry = await expectJson<Published>(await publish(target, channel, jsonInit("POST", { n: 2 }, headers)), 200);
+      const retry = await expectJson<Published>(
+        await publish(target, channel, jsonInit("POST", { n: 2 }, headers)),
+        200,
+      );
       assert.deepEqual(retry, firstBody);
       assert.equal(await target.redis.xlen(keys(channel).log), 1);
       const idemTtl = await target.redis.ttl(`relay:{${channel}}:idem:order-17:attempt`);
-      assert.ok(idemTtl > 0 && idemTtl <= 300, `idempotency record expires after RELAY_IDEMPOTENCY_S, got ${idemTtl}`);
-      await expectJson<Published>(await publish(target, channel, jsonInit("POST", { n: 3 }, { "idempotency-key": "another" })), 201);
-      await expectJson<Published>(await authed(target, `publish:${other}`, `/v1/channels/${other}/messages`, jsonInit("POST", { n: 1 }, headers)), 201);
+      assert.ok(
+        idemTtl > 0 && idemTtl <= 300,
+        `idempotency record expires after RELAY_IDEMPOTENCY_S, got ${idemTtl}`,
+      );
+      await expectJson<Published>(
+        await publish(target, channel, jsonInit("POST", { n: 3 }, { "idempotency-key": "another" })),
+        201,
+      );
+      await expectJson<Published>(
+        await authed(
+          target,
+          `publish:${other}`,
+          `/v1/channels/${other}/messages`,
+          jsonInit("POST", { n: 1 }, headers),
+        ),
+        201,
+      );
       assert.equal(await target.redis.xlen(keys(channel).log), 2);
       assert.equal(await target.redis.xlen(keys(other).log), 1);
     },
@@ -80,7 +134,9 @@ export const publishScenarios: Scenario[] = [
     async run(target) {
       const channel = uniqueName("pub-idem-race");
       const responses = await Promise.all(
-        Array.from({ length: 8 }, () => publish(target, channel, jsonInit("POST", { same: true }, { "idempotency-key": "k" }))),
+        Array.from({ length: 8 }, () =>
+          publish(target, channel, jsonInit("POST", { same: true }, { "idempotency-key": "k" })),
+        ),
       );
       const bodies = await Promise.all(responses.map((response) => response.json() as Promise<Published>));
       assert.deepEqual(responses.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 200, 200, 201]);
@@ -100,23 +156,43 @@ export const publishScenarios: Scenario[] = [
         { channel: a, data: "three", event: "x" },
         { channel: b, data: ["4"] },
       ];
-      const response = await authed(target, `publish:${a} publish:${b}`, "/v1/publish", jsonInit("POST", { messages }));
+      const response = await authed(
+        target,
+        `publish:${a} publish:${b}`,
+        "/v1/publish",
+        jsonInit("POST", { messages }),
+      );
       assert.equal(redisCalls(response), 1, "one round trip for the whole batch");
       const result = await expectJson<{ messages: Published[] }>(response, 201);
-      assert.deepEqual(result.messages.map((m) => m.channel), messages.map((m) => m.channel));
+      assert.deepEqual(
+        result.messages.map((m) => m.channel),
+        messages.map((m) => m.channel),
+      );
       const storedA = await entries(target, a);
       const storedB = await entries(target, b);
-      assert.deepEqual(storedA.map((e) => e.fields), [
-        { data: "one", type: "text" },
-        { data: "2", type: "json" },
-        { data: "three", type: "text", event: "x" },
-      ]);
-      assert.deepEqual(storedB.map((e) => e.fields), [
-        { data: '{"n":1,"nested":[true,null]}', type: "json", event: "created" },
-        { data: '["4"]', type: "json" },
-      ]);
-      assert.deepEqual(result.messages.filter((m) => m.channel === a).map((m) => cursorParts(m.id).streamId), storedA.map((e) => e.id));
-      assert.deepEqual(result.messages.filter((m) => m.channel === b).map((m) => cursorParts(m.id).streamId), storedB.map((e) => e.id));
+      assert.deepEqual(
+        storedA.map((e) => e.fields),
+        [
+          { data: "one", type: "text" },
+          { data: "2", type: "json" },
+          { data: "three", type: "text", event: "x" },
+        ],
+      );
+      assert.deepEqual(
+        storedB.map((e) => e.fields),
+        [
+          { data: '{"n":1,"nested":[true,null]}', type: "json", event: "created" },
+          { data: '["4"]', type: "json" },
+        ],
+      );
+      assert.deepEqual(
+        result.messages.filter((m) => m.channel === a).map((m) => cursorParts(m.id).streamId),
+        storedA.map((e) => e.id),
+      );
+      assert.deepEqual(
+        result.messages.filter((m) => m.channel === b).map((m) => cursorParts(m.id).streamId),
+        storedB.map((e) => e.id),
+      );
     },
   },
   {
@@ -124,14 +200,72 @@ export const publishScenarios: Scenario[] = [
     async run(target) {
       const a = uniqueName("batch-bad");
       const good = { channel: a, data: 1 };
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: [good, { channel: "bad channel", data: 1 }] })), 400, "invalid_body");
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: [good, { channel: a, data: 1, event: "reset" }] })), 400, "invalid_body");
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: [good, { channel: a }] })), 400, "invalid_body");
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: [good, { channel: a, data: 1, extra: true }] })), 400, "invalid_body");
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: [] })), 400, "invalid_body");
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: Array.from({ length: 101 }, () => good) })), 400, "invalid_body");
-      await expectProblem(await authed(target, "publish:*", "/v1/publish", jsonInit("POST", [good])), 400, "invalid_body");
-      const forbidden = await authed(target, `publish:${a}`, "/v1/publish", jsonInit("POST", { messages: [good, { channel: `${a}-x`, data: 1 }] }));
+      await expectProblem(
+        await authed(
+          target,
+          "publish:*",
+          "/v1/publish",
+          jsonInit("POST", { messages: [good, { channel: "bad channel", data: 1 }] }),
+        ),
+        400,
+        "invalid_body",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "publish:*",
+          "/v1/publish",
+          jsonInit("POST", { messages: [good, { channel: a, data: 1, event: "reset" }] }),
+        ),
+        400,
+        "invalid_body",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "publish:*",
+          "/v1/publish",
+          jsonInit("POST", { messages: [good, { channel: a }] }),
+        ),
+        400,
+        "invalid_body",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "publish:*",
+          "/v1/publish",
+          jsonInit("POST", { messages: [good, { channel: a, data: 1, extra: true }] }),
+        ),
+        400,
+        "invalid_body",
+      );
+      await expectProblem(
+        await authed(target, "publish:*", "/v1/publish", jsonInit("POST", { messages: [] })),
+        400,
+        "invalid_body",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          "publish:*",
+          "/v1/publish",
+          jsonInit("POST", { messages: Array.from({ length: 101 }, () => good) }),
+        ),
+        400,
+        "invalid_body",
+      );
+      await expectProblem(
+        await authed(target, "publish:*", "/v1/publish", jsonInit("POST", [good])),
+        400,
+        "invalid_body",
+      );
+      const forbidden = await authed(
+        target,
+        `publish:${a}`,
+        "/v1/publish",
+        jsonInit("POST", { messages: [good, { channel: `${a}-x`, data: 1 }] }),
+      );
       const problem = await expectProblem(forbidden, 403, "forbidden");
       assert.match(problem.detail, new RegExp(`publish:${a}-x`));
       assert.equal(await target.redis.exists(keys(a).log, keys(a).epoch, keys(`${a}-x`).log), 0);
@@ -141,25 +275,53 @@ export const publishScenarios: Scenario[] = [
     name: "channels: info reports length, first, last and epoch; DELETE needs admin, then starts a new epoch with no history",
     async run(target) {
       const channel = uniqueName("chan-info");
-      const empty = await expectJson<Record<string, unknown>>(await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}`), 200);
+      const empty = await expectJson<Record<string, unknown>>(
+        await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}`),
+        200,
+      );
       assert.deepEqual(empty, { channel, length: 0, first: null, last: null, epoch: null });
       const ids: string[] = [];
-      for (const n of [1, 2, 3]) ids.push((await expectJson<Published>(await publish(target, channel, jsonInit("POST", { n })), 201)).id);
-      const info = await expectJson<Record<string, unknown>>(await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}`), 200);
+      for (const n of [1, 2, 3])
+        ids.push(
+          (await expectJson<Published>(await publish(target, channel, jsonInit("POST", { n })), 201)).id,
+        );
+      const info = await expectJson<Record<string, unknown>>(
+        await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}`),
+        200,
+      );
       const epoch = cursorParts(ids[0] as string).epoch;
       assert.deepEqual(info, { channel, length: 3, first: ids[0], last: ids[2], epoch });
-      await expectProblem(await authed(target, `publish:${channel} subscribe:${channel}`, `/v1/channels/${channel}`, { method: "DELETE" }), 403, "forbidden");
+      await expectProblem(
+        await authed(target, `publish:${channel} subscribe:${channel}`, `/v1/channels/${channel}`, {
+          method: "DELETE",
+        }),
+        403,
+        "forbidden",
+      );
       assert.equal(await target.redis.xlen(keys(channel).log), 3, "a forbidden DELETE changes nothing");
       const dropped = await authed(target, "admin", `/v1/channels/${channel}`, { method: "DELETE" });
       assert.equal(dropped.status, 204);
-      const after = await expectJson<{ epoch: string; length: number }>(await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}`), 200);
+      const after = await expectJson<{ epoch: string; length: number }>(
+        await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}`),
+        200,
+      );
       assert.equal(after.length, 0);
       assert.notEqual(after.epoch, epoch, "a dropped channel has a new epoch, so old cursors reset");
-      const next = await expectJson<Published>(await publish(target, channel, jsonInit("POST", { n: 4 })), 201);
+      const next = await expectJson<Published>(
+        await publish(target, channel, jsonInit("POST", { n: 4 })),
+        201,
+      );
       assert.equal(cursorParts(next.id).epoch, after.epoch);
       const never = uniqueName("chan-never");
-      assert.equal((await authed(target, "admin", `/v1/channels/${never}`, { method: "DELETE" })).status, 204);
-      assert.equal(await target.redis.exists(keys(never).log, keys(never).epoch), 0, "dropping an unknown channel creates nothing");
+      assert.equal(
+        (await authed(target, "admin", `/v1/channels/${never}`, { method: "DELETE" })).status,
+        204,
+      );
+      assert.equal(
+        await target.redis.exists(keys(never).log, keys(never).epoch),
+        0,
+        "dropping an unknown channel creates nothing",
+      );
     },
   },
   {
@@ -167,9 +329,15 @@ export const publishScenarios: Scenario[] = [
     async run(target) {
       const health = await target.fetch("/healthz");
       assert.deepEqual(await expectJson(health, 200), { ok: true });
-      const doc = await expectJson<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(await target.fetch("/openapi.json"), 200);
+      const doc = await expectJson<{
+        openapi: string;
+        paths: Record<string, Record<string, unknown>>;
+        components: { schemas: Record<string, unknown> };
+      }>(await target.fetch("/openapi.json"), 200);
       assert.equal(doc.openapi, "3.1.0");
-      const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+      const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+      );
       for (const route of [
         "GET /healthz",
         "GET /v1/kv",
@@ -186,7 +354,15 @@ export const publishScenarios: Scenario[] = [
       ]) {
         assert.ok(routes.includes(route), `openapi documents ${route}`);
       }
-      for (const schema of ["Message", "Problem", "PublishResult", "BatchPublishRequest", "KvList", "ChannelInfo", "History"]) {
+      for (const schema of [
+        "Message",
+        "Problem",
+        "PublishResult",
+        "BatchPublishRequest",
+        "KvList",
+        "ChannelInfo",
+        "History",
+      ]) {
         assert.ok(schema in doc.components.schemas, `component ${schema}`);
       }
     },
@@ -209,8 +385,28 @@ export const publishScenarios: Scenario[] = [
         ["GET kv list", () => authed(target, all, `/v1/kv?prefix=${key}`), 1],
         ["DELETE kv", () => authed(target, all, `/v1/kv/${key}`, { method: "DELETE" }), 1],
         ["publish", () => authed(target, all, `/v1/channels/${channel}/messages`, jsonInit("POST", 1)), 1],
-        ["publish replay", () => authed(target, all, `/v1/channels/${channel}/messages`, jsonInit("POST", 1, { "idempotency-key": "b" })), 1],
-        ["batch of 50", () => authed(target, all, "/v1/publish", jsonInit("POST", { messages: Array.from({ length: 50 }, (_, n) => ({ channel, data: n })) })), 1],
+        [
+          "publish replay",
+          () =>
+            authed(
+              target,
+              all,
+              `/v1/channels/${channel}/messages`,
+              jsonInit("POST", 1, { "idempotency-key": "b" }),
+            ),
+          1,
+        ],
+        [
+          "batch of 50",
+          () =>
+            authed(
+              target,
+              all,
+              "/v1/publish",
+              jsonInit("POST", { messages: Array.from({ length: 50 }, (_, n) => ({ channel, data: n })) }),
+            ),
+          1,
+        ],
         ["channel info", () => authed(target, all, `/v1/channels/${channel}`), 1],
         ["health", () => target.fetch("/healthz"), 1],
         ["openapi", () => target.fetch("/openapi.json"), 0],

@@ -1,8 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
-import { EMPTY_EPOCH, decodeCursor, encodeCursor } from "../../src/protocol/cursor.ts";
+import { describe, expect, inject, it } from "vitest";
+import { decodeCursor, EMPTY_EPOCH, encodeCursor } from "../../src/protocol/cursor.ts";
 import { parseConfig } from "../../src/relay/config.ts";
-import { type RedisCallCounter, createRelayRedis } from "../../src/relay/redis/client.ts";
+import { createRelayRedis, type RedisCallCounter } from "../../src/relay/redis/client.ts";
 import { readHistories, readHistory } from "../../src/relay/redis/history.ts";
 import { channelKeys } from "../../src/relay/redis/keys.ts";
 import { publishMessage } from "../../src/relay/redis/publish.ts";
@@ -11,7 +10,11 @@ import { uniqueName } from "../scenarios/harness.ts";
 import { directRedis } from "./target.ts";
 
 /** The history reader inside workerd against the real proxy: exact continuity, one round trip. */
-const config = parseConfig({ UPSTASH_REDIS_REST_URL: inject("upstashUrl"), UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"), RELAY_AUTH: "none" });
+const config = parseConfig({
+  UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
+  UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+  RELAY_AUTH: "none",
+});
 const counter: RedisCallCounter = { count: 0 };
 const redis = createRelayRedis(config, { counter });
 const raw = directRedis();
@@ -19,7 +22,12 @@ const raw = directRedis();
 async function publishN(channel: string, n: number) {
   const ids: string[] = [];
   for (let i = 1; i <= n; i++) {
-    const published = await publishMessage(redis, config, { channel, data: JSON.stringify({ i }), type: "json", event: i % 2 ? undefined : "even" });
+    const published = await publishMessage(redis, config, {
+      channel,
+      data: JSON.stringify({ i }),
+      type: "json",
+      event: i % 2 ? undefined : "even",
+    });
     ids.push(published.id);
   }
   return ids;
@@ -38,7 +46,12 @@ describe("readHistory", () => {
     expect(result.messages[0]?.time).toBe(Number(decodeCursor(ids[2] as string).streamId.split("-")[0]));
     expect(result.reset).toBeNull();
     expect(result.cursor).toBe(ids[4]);
-    expect(result).toMatchObject({ length: 5, first: ids[0], last: ids[4], epoch: decodeCursor(ids[0] as string).epoch });
+    expect(result).toMatchObject({
+      length: 5,
+      first: ids[0],
+      last: ids[4],
+      epoch: decodeCursor(ids[0] as string).epoch,
+    });
   });
 
   it("reads after a cursor in pages, then stays put when nothing is new", async () => {
@@ -57,7 +70,14 @@ describe("readHistory", () => {
   it("an empty channel gives an empty-epoch start cursor that later sees the first message without a reset", async () => {
     const channel = uniqueName("h-empty");
     const empty = await readHistory(redis, { channel, limit: 10 });
-    expect(empty).toMatchObject({ messages: [], epoch: null, length: 0, first: null, last: null, reset: null });
+    expect(empty).toMatchObject({
+      messages: [],
+      epoch: null,
+      length: 0,
+      first: null,
+      last: null,
+      reset: null,
+    });
     expect(empty.position).toEqual({ channel, epoch: EMPTY_EPOCH, streamId: "0-0" });
     const [id] = await publishN(channel, 1);
     const after = await readHistory(redis, { channel, after: empty.position, limit: 10 });
@@ -81,10 +101,18 @@ describe("readHistory", () => {
     const oldest = decodeCursor(ids[4] as string);
     const [ms, seq] = oldest.streamId.split("-").map(BigInt) as [bigint, bigint];
     const predecessor = seq > 0n ? `${ms}-${seq - 1n}` : `${ms - 1n}-18446744073709551615`;
-    const adjacent = await readHistory(redis, { channel, after: { ...oldest, streamId: predecessor }, limit: 10 });
+    const adjacent = await readHistory(redis, {
+      channel,
+      after: { ...oldest, streamId: predecessor },
+      limit: 10,
+    });
     expect(adjacent.reset).toBeNull();
     expect(data(adjacent.messages)).toEqual([5, 6]);
-    const fromStart = await readHistory(redis, { channel, after: { channel, epoch: EMPTY_EPOCH, streamId: "0-0" }, limit: 10 });
+    const fromStart = await readHistory(redis, {
+      channel,
+      after: { channel, epoch: EMPTY_EPOCH, streamId: "0-0" },
+      limit: 10,
+    });
     expect(fromStart.reset?.reason).toBe("trimmed");
   });
 
@@ -136,10 +164,17 @@ describe("readHistory", () => {
     await readHistory(redis, { channel: channels[0] as string, limit: 1 });
     expect(counter.count).toBe(1);
     counter.count = 0;
-    const results = await readHistories(redis, channels.map((channel) => ({ channel, limit: 10 })));
+    const results = await readHistories(
+      redis,
+      channels.map((channel) => ({ channel, limit: 10 })),
+    );
     expect(counter.count).toBe(1);
     expect(results.map((r) => r.channel)).toEqual(channels);
-    expect(results.map((r) => data(r.messages))).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(results.map((r) => data(r.messages))).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
   });
 
   it("delivers text from a foreign publisher that stored invalid JSON under type=json, and rejects a wrong-type log", async () => {

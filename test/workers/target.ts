@@ -1,9 +1,9 @@
+import { exports } from "cloudflare:workers";
 import type { Redis as NodeRedis } from "@upstash/redis";
 import { Redis } from "@upstash/redis/cloudflare";
-import { exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { TEST_JWT_SECRET } from "../helpers/constants.ts";
-import { type RelayTarget, mintToken } from "../scenarios/harness.ts";
+import { mintToken, type RelayTarget } from "../scenarios/harness.ts";
 
 /** The relay exactly as Workers runs it (src/entry/worker.ts inside workerd), plus Redis via the real proxy. */
 export function workersTarget(): RelayTarget {

@@ -17,7 +17,18 @@ export const ANONYMOUS_ADMIN: Claims = { scopes: ["admin"] };
 
 const MAX_TOKEN_LENGTH = 8192;
 const JWKS_CACHE_MS = 5 * 60_000;
-const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+const ASYMMETRIC = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
 type HonoJsonWebKey = NonNullable<Parameters<typeof verifyWithJwks>[1]["keys"]>[number];
 const BEARER_CHALLENGE = 'Bearer realm="edge-relay"';
 
@@ -42,7 +53,8 @@ export function tokenFromRequest(request: Request): string | null {
  */
 export async function verifyToken(token: string, config: RelayConfig): Promise<Claims> {
   if (config.auth.mode === "none") return ANONYMOUS_ADMIN;
-  if (token.length > MAX_TOKEN_LENGTH) throw unauthorized(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
+  if (token.length > MAX_TOKEN_LENGTH)
+    throw unauthorized(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
   const { secret, jwksUrl } = config.auth;
   let payload: Record<string, unknown>;
   try {
@@ -70,7 +82,9 @@ function verificationProblem(error: unknown): ProblemError {
   const name = error instanceof Error ? error.name : "";
   if (name === "JwtTokenExpired") {
     return new ProblemError("token_expired", "the token has expired (exp)", {
-      headers: { "www-authenticate": `${BEARER_CHALLENGE}, error="invalid_token", error_description="expired"` },
+      headers: {
+        "www-authenticate": `${BEARER_CHALLENGE}, error="invalid_token", error_description="expired"`,
+      },
     });
   }
   const reasons: Record<string, string> = {
@@ -93,9 +107,13 @@ function unauthorized(detail: string, error = "invalid_token"): ProblemError {
 
 /** A 401 for a request without a token. */
 export function missingToken(): ProblemError {
-  return new ProblemError("unauthorized", "this endpoint needs a token: `Authorization: Bearer <jwt>` or `?access_token=`", {
-    headers: { "www-authenticate": BEARER_CHALLENGE },
-  });
+  return new ProblemError(
+    "unauthorized",
+    "this endpoint needs a token: `Authorization: Bearer <jwt>` or `?access_token=`",
+    {
+      headers: { "www-authenticate": BEARER_CHALLENGE },
+    },
+  );
 }
 
 let jwksCache: { url: string; keys: HonoJsonWebKey[]; until: number } | undefined;

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ProblemError } from "../../protocol/problems.ts";
 import type { RelayEnv } from "../context.ts";
 import { ANONYMOUS_ADMIN, missingToken, tokenFromRequest, verifyToken } from "./claims.ts";
-import { type ScopeAction, isAdmin, scopeAllows } from "./scopes.ts";
+import { isAdmin, type ScopeAction, scopeAllows } from "./scopes.ts";
 
 /** Verifies the request's token (401 otherwise) and sets `c.var.claims`. RELAY_AUTH=none allows everything. */
 export const authenticate: MiddlewareHandler<RelayEnv> = async (c, next) => {
@@ -28,5 +28,6 @@ export function requireScope(c: Context<RelayEnv>, action: ScopeAction, resource
 
 /** 403 unless the token has the `admin` scope. */
 export function requireAdmin(c: Context<RelayEnv>): void {
-  if (!isAdmin(c.var.claims.scopes)) throw new ProblemError("forbidden", "this needs the admin scope", { extensions: { required: "admin" } });
+  if (!isAdmin(c.var.claims.scopes))
+    throw new ProblemError("forbidden", "this needs the admin scope", { extensions: { required: "admin" } });
 }

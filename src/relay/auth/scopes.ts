@@ -35,7 +35,8 @@ export type ScopeAction = "publish" | "subscribe" | "kv:read" | "kv:write";
 /** Splits a JWT `scope` claim (space-separated) into its entries. */
 export function parseScopes(scope: unknown): string[] {
   if (typeof scope === "string") return scope.split(" ").filter((entry) => entry.length > 0);
-  if (Array.isArray(scope)) return scope.filter((entry): entry is string => typeof entry === "string" && entry.length > 0);
+  if (Array.isArray(scope))
+    return scope.filter((entry): entry is string => typeof entry === "string" && entry.length > 0);
   return [];
 }
 

@@ -16,7 +16,8 @@ export interface TextBody {
 /** Reads at most `maxBytes` of the body; 413 as soon as it is known to be larger. */
 export async function readBoundedBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes, Number(declared));
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes)
+    throw tooLarge(maxBytes, Number(declared));
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -42,16 +43,23 @@ export async function readBoundedBody(request: Request, maxBytes: number): Promi
 
 function tooLarge(maxBytes: number, declared?: number): ProblemError {
   const got = declared === undefined ? "more" : `${declared} bytes`;
-  return new ProblemError("payload_too_large", `the body may be at most ${maxBytes} bytes (RELAY_MAX_BODY); got ${got}`, {
-    extensions: { limit: maxBytes },
-  });
+  return new ProblemError(
+    "payload_too_large",
+    `the body may be at most ${maxBytes} bytes (RELAY_MAX_BODY); got ${got}`,
+    {
+      extensions: { limit: maxBytes },
+    },
+  );
 }
 
 /**
  * Classifies a Content-Type header: `application/json` → json, `text/*` → text; a charset other than
  * UTF-8 or any other type is a 415 (the Upstash REST protocol carries text, not bytes).
  */
-export function classifyContentType(header: string | null, accepted: "json" | "json-or-text"): Omit<TextBody, "text"> {
+export function classifyContentType(
+  header: string | null,
+  accepted: "json" | "json-or-text",
+): Omit<TextBody, "text"> {
   const expected = accepted === "json" ? "application/json" : "application/json or text/* (UTF-8)";
   if (header === null || header.trim() === "") {
     throw new ProblemError("unsupported_media_type", `a Content-Type header is required: ${expected}`);
@@ -61,14 +69,20 @@ export function classifyContentType(header: string | null, accepted: "json" | "j
   for (const param of params) {
     const [name = "", value = ""] = param.split("=").map((part) => part.trim().toLowerCase());
     if (name === "charset" && value.replaceAll('"', "") !== "utf-8" && value.replaceAll('"', "") !== "utf8") {
-      throw new ProblemError("unsupported_media_type", `only UTF-8 is accepted; got charset=${value.slice(0, 40)}`);
+      throw new ProblemError(
+        "unsupported_media_type",
+        `only UTF-8 is accepted; got charset=${value.slice(0, 40)}`,
+      );
     }
   }
   if (mediaType === "application/json") return { kind: "json", contentType: "application/json" };
   if (accepted === "json-or-text" && /^text\/[a-z0-9!#$&^_.+-]{1,100}$/.test(mediaType)) {
     return { kind: "text", contentType: `${mediaType}; charset=utf-8` };
   }
-  throw new ProblemError("unsupported_media_type", `Content-Type ${JSON.stringify(header.slice(0, 100))} is not accepted: send ${expected}`);
+  throw new ProblemError(
+    "unsupported_media_type",
+    `Content-Type ${JSON.stringify(header.slice(0, 100))} is not accepted: send ${expected}`,
+  );
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -91,7 +105,11 @@ export function parseJson(text: string): unknown {
 }
 
 /** Reads a body for KV or publish: bounded (413), typed (415), UTF-8 (400), JSON-validated when JSON (400). */
-export async function readTextBody(request: Request, maxBytes: number, accepted: "json" | "json-or-text"): Promise<TextBody & { json?: unknown }> {
+export async function readTextBody(
+  request: Request,
+  maxBytes: number,
+  accepted: "json" | "json-or-text",
+): Promise<TextBody & { json?: unknown }> {
   const bytes = await readBoundedBody(request, maxBytes);
   const type = classifyContentType(request.headers.get("content-type"), accepted);
   const text = decodeUtf8(bytes);

@@ -10,7 +10,8 @@ import { ProblemError, problem, problemResponse } from "../../protocol/problems.
 export function errorToResponse(error: unknown, c: Context): Response {
   if (error instanceof ProblemError) return problemResponse(error.problem, error.headers);
   if (error instanceof HTTPException) {
-    const code = error.status === 404 ? "not_found" : error.status === 413 ? "payload_too_large" : "invalid_body";
+    const code =
+      error.status === 404 ? "not_found" : error.status === 413 ? "payload_too_large" : "invalid_body";
     return problemResponse({ ...problem(code, error.message || "bad request"), status: error.status });
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -18,7 +19,9 @@ export function errorToResponse(error: unknown, c: Context): Response {
     return problemResponse(problem("wrong_type", "a relay key holds a value of another Redis type"));
   }
   if (isRedisUnavailable(error)) {
-    return problemResponse(problem("redis_unavailable", `the Redis REST endpoint did not answer: ${oneLine(message)}`));
+    return problemResponse(
+      problem("redis_unavailable", `the Redis REST endpoint did not answer: ${oneLine(message)}`),
+    );
   }
   console.error(`relay: ${c.req.method} ${new URL(c.req.url).pathname} failed:`, error);
   return problemResponse(problem("internal", "the relay failed unexpectedly; see its logs"));
@@ -30,10 +33,13 @@ function isRedisUnavailable(error: unknown): boolean {
   return (
     error.name === "TypeError" ||
     error.name === "UpstashJSONParseError" ||
-    /Unauthorized|fetch failed|ECONNREFUSED|network|Exhausted all retries|LOADING|MASTERDOWN|Redis is down/i.test(error.message)
+    /Unauthorized|fetch failed|ECONNREFUSED|network|Exhausted all retries|LOADING|MASTERDOWN|Redis is down/i.test(
+      error.message,
+    )
   );
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").slice(0, 300);
+/** The upstream error on one line, without @upstash/redis's ", command was: [...]" echo of our arguments. */
+export function oneLine(text: string): string {
+  return (text.split(", command was:")[0] ?? text).replace(/\s+/g, " ").slice(0, 300);
 }

@@ -16,9 +16,12 @@ describe("entity-tag conditions", () => {
     expect(parseEtagCondition('""', "If-Match", false)).toEqual([]);
   });
 
-  it.each(["abc", '"open', "*, *", '"a" "b"', `"${sha}",,`, `"a\\"b"`])("rejects %s with 400 invalid_header", (header) => {
-    expect(() => parseEtagCondition(header, "If-Match", false)).toThrow(ProblemError);
-  });
+  it.each(["abc", '"open', "*, *", '"a" "b"', `"${sha}",,`, `"a\\"b"`])(
+    "rejects %s with 400 invalid_header",
+    (header) => {
+      expect(() => parseEtagCondition(header, "If-Match", false)).toThrow(ProblemError);
+    },
+  );
 
   it("If-None-Match hits on * or a listed tag", () => {
     expect(noneMatchHits("*", sha)).toBe(true);

@@ -14,16 +14,24 @@ const MAX_HEADER = 4096;
  * Tags that cannot be one of ours (not 40 hex digits) are kept out of the list, so they never match.
  * Returns undefined when the header is absent; 400 `invalid_header` when malformed.
  */
-export function parseEtagCondition(header: string | null, name: string, weak: boolean): EtagCondition | undefined {
+export function parseEtagCondition(
+  header: string | null,
+  name: string,
+  weak: boolean,
+): EtagCondition | undefined {
   if (header === null) return undefined;
   const text = header.trim();
-  if (text.length > MAX_HEADER) throw new ProblemError("invalid_header", `${name} is longer than ${MAX_HEADER} characters`);
+  if (text.length > MAX_HEADER)
+    throw new ProblemError("invalid_header", `${name} is longer than ${MAX_HEADER} characters`);
   if (text === "*") return "*";
   const tags: string[] = [];
   for (const part of text.split(",")) {
     const match = ENTITY_TAG.exec(part.trim());
     if (!match) {
-      throw new ProblemError("invalid_header", `${name} must be * or a list of quoted entity tags like "3f786850e387550fdab836ed7e6dc881de23001b"`);
+      throw new ProblemError(
+        "invalid_header",
+        `${name} must be * or a list of quoted entity tags like "3f786850e387550fdab836ed7e6dc881de23001b"`,
+      );
     }
     const [, weakPrefix, opaque = ""] = match;
     if (weakPrefix && !weak) continue;

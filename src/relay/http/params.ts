@@ -11,7 +11,12 @@ export function describeIssues(error: z.ZodError, label?: string): string {
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, code: ProblemCode, label?: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  code: ProblemCode,
+  label?: string,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ProblemError(code, describeIssues(result.error, label));
   return result.data;

@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import { type ChannelPosition, EMPTY_EPOCH, START_STREAM_ID, encodeCursor } from "../../protocol/cursor.ts";
+import { type ChannelPosition, EMPTY_EPOCH, encodeCursor, START_STREAM_ID } from "../../protocol/cursor.ts";
 import type { Message, ResetReason } from "../../protocol/message.ts";
 import { channelKeys } from "./keys.ts";
 import { entryFromFields, messageFromEntry } from "./notification.ts";
@@ -123,7 +123,15 @@ export interface HistoryResult {
   lastGeneratedId: string;
 }
 
-type HistoryReply = [string | null, number, string | null, string | null, string, string | null, [string, unknown[]][]];
+type HistoryReply = [
+  string | null,
+  number,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  [string, unknown[]][],
+];
 
 function scriptCall(request: HistoryRequest) {
   const keys = channelKeys(request.channel);
@@ -141,13 +149,17 @@ function toResult(request: HistoryRequest, reply: HistoryReply): HistoryResult {
   const messages = (entries ?? []).map(([streamId, fields]) =>
     messageFromEntry(channel, currentEpoch, streamId, entryFromFields(fields ?? [])),
   );
-  const at = (streamId: string | null) => (streamId && epoch ? encodeCursor({ channel, epoch, streamId }) : null);
+  const at = (streamId: string | null) =>
+    streamId && epoch ? encodeCursor({ channel, epoch, streamId }) : null;
   let position: ChannelPosition;
   const lastEntry = entries?.at(-1);
   if (lastEntry) position = { channel, epoch: currentEpoch, streamId: lastEntry[0] };
   else if (request.after && !reason) {
     // Nothing new: stay where the caller was (normalised to the current epoch when it started empty).
-    position = request.after.epoch === EMPTY_EPOCH ? { channel, epoch: currentEpoch, streamId: START_STREAM_ID } : request.after;
+    position =
+      request.after.epoch === EMPTY_EPOCH
+        ? { channel, epoch: currentEpoch, streamId: START_STREAM_ID }
+        : request.after;
   } else if (reason) position = { channel, epoch: currentEpoch, streamId: START_STREAM_ID };
   else position = { channel, epoch: currentEpoch, streamId: epoch ? lastGeneratedId : START_STREAM_ID };
   return {
@@ -169,7 +181,11 @@ function toResult(request: HistoryRequest, reply: HistoryReply): HistoryResult {
  * One round trip (two the first time the script meets a Redis: EVALSHA → EVAL).
  */
 export async function readHistory(redis: Redis, request: HistoryRequest): Promise<HistoryResult> {
-  const reply = await historyScript.run<HistoryReply>(redis, scriptCall(request).keys, scriptCall(request).args);
+  const reply = await historyScript.run<HistoryReply>(
+    redis,
+    scriptCall(request).keys,
+    scriptCall(request).args,
+  );
   return toResult(request, reply);
 }
 

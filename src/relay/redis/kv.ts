@@ -83,7 +83,11 @@ export type KvGetResult =
   | { status: "wrong_type"; type: string };
 
 export async function kvGet(redis: Redis, keys: KvKeyPair): Promise<KvGetResult> {
-  const reply = await getScript.run<[string, string?, string?, (string | null)?]>(redis, [keys.value, keys.meta], []);
+  const reply = await getScript.run<[string, string?, string?, (string | null)?]>(
+    redis,
+    [keys.value, keys.meta],
+    [],
+  );
   if (reply[0] === "absent") return { status: "absent" };
   if (reply[0] === "wrong_type") return { status: "wrong_type", type: String(reply[1]) };
   return { status: "ok", value: reply[1] ?? "", etag: String(reply[2]), contentType: reply[3] ?? null };
@@ -97,12 +101,24 @@ export type KvPutResult =
 export async function kvPut(
   redis: Redis,
   keys: KvKeyPair,
-  input: { value: string; contentType: string; ttlSeconds?: number | undefined; ifMatch?: EtagCondition | undefined; ifNoneMatch?: EtagCondition | undefined },
+  input: {
+    value: string;
+    contentType: string;
+    ttlSeconds?: number | undefined;
+    ifMatch?: EtagCondition | undefined;
+    ifNoneMatch?: EtagCondition | undefined;
+  },
 ): Promise<KvPutResult> {
   const reply = await putScript.run<[string, (string | null)?]>(
     redis,
     [keys.value, keys.meta],
-    [input.value, input.contentType, input.ttlSeconds === undefined ? "" : String(input.ttlSeconds), conditionArg(input.ifMatch), conditionArg(input.ifNoneMatch)],
+    [
+      input.value,
+      input.contentType,
+      input.ttlSeconds === undefined ? "" : String(input.ttlSeconds),
+      conditionArg(input.ifMatch),
+      conditionArg(input.ifNoneMatch),
+    ],
   );
   if (reply[0] === "wrong_type") return { status: "wrong_type", type: String(reply[1]) };
   if (reply[0] === "precondition_failed") return { status: "precondition_failed", current: reply[1] ?? null };
@@ -114,8 +130,16 @@ export type KvDeleteResult =
   | { status: "precondition_failed"; current: string }
   | { status: "wrong_type"; type: string };
 
-export async function kvDelete(redis: Redis, keys: KvKeyPair, ifMatch?: EtagCondition): Promise<KvDeleteResult> {
-  const reply = await deleteScript.run<[string, string?]>(redis, [keys.value, keys.meta], [conditionArg(ifMatch)]);
+export async function kvDelete(
+  redis: Redis,
+  keys: KvKeyPair,
+  ifMatch?: EtagCondition,
+): Promise<KvDeleteResult> {
+  const reply = await deleteScript.run<[string, string?]>(
+    redis,
+    [keys.value, keys.meta],
+    [conditionArg(ifMatch)],
+  );
   if (reply[0] === "wrong_type") return { status: "wrong_type", type: String(reply[1]) };
   if (reply[0] === "precondition_failed") return { status: "precondition_failed", current: String(reply[1]) };
   return { status: reply[0] === "deleted" ? "deleted" : "absent" };

@@ -1,5 +1,11 @@
 import * as z from "zod";
-import { type ChannelPosition, EPOCH_REGEX, encodeCursor, parseStreamId, streamIdTime } from "../../protocol/cursor.ts";
+import {
+  type ChannelPosition,
+  EPOCH_REGEX,
+  encodeCursor,
+  parseStreamId,
+  streamIdTime,
+} from "../../protocol/cursor.ts";
 import type { JsonValue, Message } from "../../protocol/message.ts";
 import { DEFAULT_EVENT } from "../../protocol/names.ts";
 
@@ -11,7 +17,12 @@ export interface StoredEntry {
 }
 
 /** The Message clients see, built from a stream entry of `channel` in `epoch`. */
-export function messageFromEntry(channel: string, epoch: string, streamId: string, entry: StoredEntry): Message {
+export function messageFromEntry(
+  channel: string,
+  epoch: string,
+  streamId: string,
+  entry: StoredEntry,
+): Message {
   return {
     id: encodeCursor({ channel, epoch, streamId }),
     channel,

@@ -75,5 +75,7 @@ export const dropChannelScript = new LuaScript(DROP_CHANNEL_LUA);
 /** A fresh epoch: 12 URL-safe random characters. */
 export function newEpoch(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_");
 }

@@ -62,7 +62,11 @@ function toPublished(channel: string, reply: ScriptReply): Published {
 }
 
 /** Publishes one message: one atomic script run, one round trip (two the first time: EVALSHA → EVAL). */
-export async function publishMessage(redis: Redis, config: RelayConfig, input: PublishInput): Promise<Published> {
+export async function publishMessage(
+  redis: Redis,
+  config: RelayConfig,
+  input: PublishInput,
+): Promise<Published> {
   const call = scriptCall(config, input);
   const reply = await publishScript.run<ScriptReply>(redis, call.keys, call.args);
   return toPublished(input.channel, reply);
@@ -73,7 +77,11 @@ export async function publishMessage(redis: Redis, config: RelayConfig, input: P
  * Each message is atomic on its own; a failure of one (a Redis error) is thrown after the whole pipeline
  * ran, naming its index.
  */
-export async function publishBatch(redis: Redis, config: RelayConfig, inputs: PublishInput[]): Promise<Published[]> {
+export async function publishBatch(
+  redis: Redis,
+  config: RelayConfig,
+  inputs: PublishInput[],
+): Promise<Published[]> {
   const outcomes = await publishScript.runOrdered<ScriptReply>(
     redis,
     inputs.map((input) => scriptCall(config, input)),

@@ -36,13 +36,18 @@ export class LuaScript {
    * for scripts that are safe to retry after NOSCRIPT (a NOSCRIPT call did nothing). Order-sensitive
    * writers use `runOrdered`.
    */
-  async runMany<T = unknown>(redis: Redis, calls: { keys: string[]; args: string[] }[]): Promise<ScriptOutcome<T>[]> {
+  async runMany<T = unknown>(
+    redis: Redis,
+    calls: { keys: string[]; args: string[] }[],
+  ): Promise<ScriptOutcome<T>[]> {
     if (calls.length === 0) return [];
     const sha = await this.sha();
     const first = redis.pipeline();
     for (const call of calls) first.evalsha(sha, call.keys, call.args);
     const outcomes = await first.exec<unknown[]>({ keepErrors: true });
-    const missing = outcomes.flatMap((outcome, index) => (outcome.error && isNoScript(outcome.error) ? [index] : []));
+    const missing = outcomes.flatMap((outcome, index) =>
+      outcome.error && isNoScript(outcome.error) ? [index] : [],
+    );
     if (missing.length > 0) {
       const retry = redis.pipeline();
       for (const index of missing) {
@@ -63,7 +68,10 @@ export class LuaScript {
    * Runs the script once per call, in order, in one round trip: the pipeline starts with SCRIPT LOAD so
    * every EVALSHA after it finds the script (no NOSCRIPT half-way through a batch, which would break order).
    */
-  async runOrdered<T = unknown>(redis: Redis, calls: { keys: string[]; args: string[] }[]): Promise<ScriptOutcome<T>[]> {
+  async runOrdered<T = unknown>(
+    redis: Redis,
+    calls: { keys: string[]; args: string[] }[],
+  ): Promise<ScriptOutcome<T>[]> {
     if (calls.length === 0) return [];
     const sha = await this.sha();
     const pipeline = redis.pipeline().scriptLoad(this.source);

@@ -13,13 +13,23 @@ channelRoutes.get("/channels/:channel", async (c) => {
   const channel = channelParam(c);
   requireScope(c, "subscribe", channel);
   const history = await readHistory(c.var.redis, { channel, limit: 1 });
-  return c.json({ channel, length: history.length, first: history.first, last: history.last, epoch: history.epoch });
+  return c.json({
+    channel,
+    length: history.length,
+    first: history.first,
+    last: history.last,
+    epoch: history.epoch,
+  });
 });
 
 channelRoutes.delete("/channels/:channel", async (c) => {
   const channel = channelParam(c);
   requireAdmin(c);
   const keys = channelKeys(channel);
-  await dropChannelScript.run(c.var.redis, [keys.log, keys.epoch], [channel, newEpoch(), String(c.var.config.historyTtlSeconds)]);
+  await dropChannelScript.run(
+    c.var.redis,
+    [keys.log, keys.epoch],
+    [channel, newEpoch(), String(c.var.config.historyTtlSeconds)],
+  );
   return c.body(null, 204);
 });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ProblemError } from "../../protocol/problems.ts";
 import type { RelayEnv } from "../context.ts";
+import { oneLine } from "../http/errors.ts";
 
 /** GET /healthz: 200 when Redis answers PING through the REST endpoint, 503 otherwise. No auth. */
 export const healthRoutes = new Hono<RelayEnv>();
@@ -11,8 +12,9 @@ healthRoutes.get("/healthz", async (c) => {
     reply = await c.var.redis.ping();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ProblemError("redis_unavailable", `Redis did not answer PING: ${reason.replace(/\s+/g, " ").slice(0, 300)}`);
+    throw new ProblemError("redis_unavailable", `Redis did not answer PING: ${oneLine(reason)}`);
   }
-  if (reply !== "PONG") throw new ProblemError("redis_unavailable", `Redis answered PING with ${JSON.stringify(reply)}`);
+  if (reply !== "PONG")
+    throw new ProblemError("redis_unavailable", `Redis answered PING with ${JSON.stringify(reply)}`);
   return c.json({ ok: true as const });
 });

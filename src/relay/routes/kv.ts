@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { kvKeySchema } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
-import { MAX_LIST_LIMIT, kvListQuerySchema, kvPutQuerySchema } from "../../protocol/schemas.ts";
+import { kvListQuerySchema, kvPutQuerySchema, MAX_LIST_LIMIT } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
 import { scopeAllows } from "../auth/scopes.ts";
 import type { RelayEnv } from "../context.ts";
@@ -15,7 +15,9 @@ import { kvDelete, kvGet, kvPut } from "../redis/kv.ts";
 export const kvRoutes = new Hono<RelayEnv>();
 
 const wrongType = (key: string, type: string) =>
-  new ProblemError("wrong_type", `key ${JSON.stringify(key)} holds a Redis ${type}, not a string`, { extensions: { redisType: type } });
+  new ProblemError("wrong_type", `key ${JSON.stringify(key)} holds a Redis ${type}, not a string`, {
+    extensions: { redisType: type },
+  });
 const notFound = (key: string) => new ProblemError("not_found", `key ${JSON.stringify(key)} does not exist`);
 const preconditionFailed = (detail: string) => new ProblemError("precondition_failed", detail);
 
@@ -37,7 +39,8 @@ kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
   if (result.status === "wrong_type") throw wrongType(key, result.type);
   if (result.status === "precondition_failed") {
     throw preconditionFailed(
-      ifMatch !== undefined && (result.current === null || ifMatch === "*" || !ifMatch.includes(result.current))
+      ifMatch !== undefined &&
+        (result.current === null || ifMatch === "*" || !ifMatch.includes(result.current))
         ? result.current === null
           ? `If-Match: key ${JSON.stringify(key)} does not exist`
           : `If-Match: the current ETag of ${JSON.stringify(key)} is ${formatEtag(result.current)}`
@@ -59,7 +62,10 @@ kvRoutes.get("/kv/:key{[\\s\\S]+}", async (c) => {
   const etag = formatEtag(result.etag);
   const headers = { etag, "cache-control": "no-cache" };
   if (noneMatchHits(ifNoneMatch, result.etag)) return c.body(null, 304, headers);
-  return c.body(result.value, 200, { ...headers, "content-type": result.contentType ?? inferContentType(result.value) });
+  return c.body(result.value, 200, {
+    ...headers,
+    "content-type": result.contentType ?? inferContentType(result.value),
+  });
 });
 
 kvRoutes.delete("/kv/:key{[\\s\\S]+}", async (c) => {
@@ -71,7 +77,9 @@ kvRoutes.delete("/kv/:key{[\\s\\S]+}", async (c) => {
   if (result.status === "absent") throw notFound(key);
   if (result.status === "wrong_type") throw wrongType(key, result.type);
   if (result.status === "precondition_failed") {
-    throw preconditionFailed(`If-Match: the current ETag of ${JSON.stringify(key)} is ${formatEtag(result.current)}`);
+    throw preconditionFailed(
+      `If-Match: the current ETag of ${JSON.stringify(key)} is ${formatEtag(result.current)}`,
+    );
   }
   return c.body(null, 204);
 });
@@ -81,10 +89,15 @@ kvRoutes.get("/kv", async (c) => {
   const query = queryOf(c, kvListQuerySchema);
   const prefix = query.prefix ?? "";
   if (!claims.scopes.some((scope) => scope === "admin" || scope.startsWith("kv:read:"))) {
-    throw new ProblemError("forbidden", "listing keys needs a kv:read:<glob> scope", { extensions: { required: "kv:read:*" } });
+    throw new ProblemError("forbidden", "listing keys needs a kv:read:<glob> scope", {
+      extensions: { required: "kv:read:*" },
+    });
   }
   const match = `${escapeGlob(config.kvPrefix)}${escapeGlob(prefix)}*`;
-  const [next, found] = (await redis.scan(query.cursor ?? "0", { match, count: query.limit ?? 100 })) as [string | number, string[]];
+  const [next, found] = (await redis.scan(query.cursor ?? "0", { match, count: query.limit ?? 100 })) as [
+    string | number,
+    string[],
+  ];
   const keys = found
     .filter((redisKey) => redisKey.startsWith(config.kvPrefix))
     .map((redisKey) => redisKey.slice(config.kvPrefix.length))

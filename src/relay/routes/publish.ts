@@ -5,7 +5,7 @@ import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { readTextBody } from "../http/body.ts";
 import { channelParam, parseOrThrow, queryOf } from "../http/params.ts";
-import { type PublishInput, type Published, publishBatch, publishMessage } from "../redis/publish.ts";
+import { type Published, type PublishInput, publishBatch, publishMessage } from "../redis/publish.ts";
 
 /** Publishing (design §3): one atomic script per message; batches in one round trip. */
 export const publishRoutes = new Hono<RelayEnv>();
@@ -13,7 +13,11 @@ export const publishRoutes = new Hono<RelayEnv>();
 /** Idempotency-Key: 1-200 visible ASCII characters (it becomes part of a Redis key). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,200}$/;
 
-const publishResult = (published: Published) => ({ id: published.id, channel: published.channel, time: published.time });
+const publishResult = (published: Published) => ({
+  id: published.id,
+  channel: published.channel,
+  time: published.time,
+});
 
 publishRoutes.post("/channels/:channel/messages", async (c) => {
   const { config, redis } = c.var;
@@ -22,7 +26,10 @@ publishRoutes.post("/channels/:channel/messages", async (c) => {
   const { event } = queryOf(c, publishQuerySchema);
   const idempotencyKey = c.req.header("idempotency-key");
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new ProblemError("invalid_header", "Idempotency-Key must be 1-200 visible ASCII characters (no spaces)");
+    throw new ProblemError(
+      "invalid_header",
+      "Idempotency-Key must be 1-200 visible ASCII characters (no spaces)",
+    );
   }
   requireScope(c, "publish", channel);
   const published = await publishMessage(redis, config, {
