@@ -45,8 +45,12 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** wrangler dev offline: it cannot fetch the Request.cf object; harmless, and a stack trace each time. */
+const OFFLINE_NOISE = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at GetAddrInfoReqWrap/;
 const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEV_TOKEN_TTL_S = 24 * 3600;
+/** The names wrangler.toml lists under [secrets] required. */
+const WORKER_SECRETS = new Set(["RELAY_JWT_SECRET", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"]);
 
 /** Brings up redis-server (unless `redisUrl`), the REST proxy in-process and the relay; see docs/local-stack.md. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -119,6 +123,7 @@ async function bringUp(
   pids.push(relayPid);
   const recent: string[] = [];
   forwardLines(child, (line) => {
+    if (OFFLINE_NOISE.test(line)) return;
     recent.push(line);
     if (recent.length > 40) recent.shift();
     options.relayOutput?.(line);
@@ -183,9 +188,12 @@ async function spawnRelay(
   };
   const baseEnv = { ...process.env, NO_COLOR: "1" };
   if (runtime === "workers") {
-    // Secrets go through a private env file, not argv (visible in `ps`) and not the user's .dev.vars.
+    // wrangler reads only the secrets wrangler.toml declares from an env file; those go there (not argv, which
+    // `ps` shows, and not the user's .dev.vars). Every other setting goes as --var NAME:VALUE.
+    const secrets = Object.fromEntries(Object.entries(relayEnv).filter(([name]) => WORKER_SECRETS.has(name)));
+    const vars = Object.entries(relayEnv).filter(([name]) => !WORKER_SECRETS.has(name));
     const envFile = join(scratch, "relay.env");
-    await writeFile(envFile, dotenv(relayEnv), { mode: 0o600 });
+    await writeFile(envFile, dotenv(secrets), { mode: 0o600 });
     const inspectorPort = await freePort();
     return spawn(
       process.execPath,
@@ -198,8 +206,11 @@ async function spawnRelay(
         String(port),
         "--inspector-port",
         String(inspectorPort),
+        "--inspector-ip",
+        "127.0.0.1",
         "--env-file",
         envFile,
+        ...vars.flatMap(([name, value]) => ["--var", `${name}:${value}`]),
         "--persist-to",
         join(scratch, "state"),
         "--show-interactive-dev-session=false",

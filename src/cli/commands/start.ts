@@ -52,14 +52,19 @@ export function startCommand(): Command {
           "relay start: ready. Ctrl-C stops everything.",
         ].join("\n"),
       );
-      const signal = await new Promise<NodeJS.Signals | "exit">((resolve) => {
-        process.once("SIGINT", () => resolve("SIGINT"));
-        process.once("SIGTERM", () => resolve("SIGTERM"));
+      const signal = await new Promise<NodeJS.Signals | "exit" | "stderr closed">((resolve) => {
+        for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(name, () => resolve(name));
         void stack.relayExited.then(() => resolve("exit"));
+        // Whoever reads our output went away (terminal closed, parent died): clean up rather than crash and
+        // leave wrangler and workerd running in their own process group.
+        process.stderr.once("error", () => resolve("stderr closed"));
       });
       if (signal === "exit") {
         log("the relay process exited by itself; stopping the rest");
         process.exitCode = EXIT.failure;
+      } else if (signal === "stderr closed") {
+        await stack.stop();
+        return;
       } else {
         log(`${signal}: stopping the relay, the proxy and redis-server…`);
         // A second Ctrl-C while we clean up means "now".

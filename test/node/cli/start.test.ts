@@ -1,0 +1,137 @@
+import { type ChildProcess, execFileSync } from "node:child_process";
+import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { mintToken } from "../../../src/cli/token.ts";
+import { createClient } from "../../../src/client/index.ts";
+import { unique } from "../client/fixture.ts";
+import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";
+
+/** Every process below `root` (children, grandchildren: wrangler's workerd and esbuild). */
+function descendants(root: number): number[] {
+  const table = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift() as number;
+    for (const [pid, ppid] of table) {
+      if (ppid === parent) {
+        found.push(pid);
+        queue.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
+/** Still running: listed by ps and not a zombie (an exited child its new parent has not reaped yet). */
+function alive(pid: number): string | undefined {
+  try {
+    const line = execFileSync("ps", ["-o", "stat=,args=", "-p", String(pid)], { encoding: "utf8" }).trim();
+    return line && !line.startsWith("Z") ? `${pid} ${line}` : undefined;
+  } catch {
+    return undefined; // ps exits 1 when the pid is gone.
+  }
+}
+
+function survivors(pids: number[]): string[] {
+  return pids.map(alive).filter((line): line is string => line !== undefined);
+}
+
+/** A failed assertion must not leave a stack running: SIGTERM it (it cleans up) and wait. */
+async function stopIfRunning(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+function printed(stderr: string, name: string): string {
+  const match = new RegExp(`export ${name}=(\\S+)`).exec(stderr);
+  if (!match?.[1]) throw new Error(`relay start printed no ${name}:\n${stderr}`);
+  return match[1];
+}
+
+describe("relay start (the local stack of npm start)", () => {
+  it("brings up redis-server, the proxy and wrangler dev, prints URLs and a dev token, and SIGINT stops every child", async () => {
+    const stack = spawnCli(["start"], { PORT: "0", RELAY_MAX_BODY: "64" });
+    const done = finished(stack);
+    const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 150_000);
+    for (const component of ["redis        ready", "proxy        ready", "relay        ready"])
+      expect(stderr).toContain(component);
+    expect(stderr).toContain("generated a random dev secret");
+
+    const client = createClient({ url: printed(stderr, "RELAY_URL"), token: printed(stderr, "RELAY_TOKEN") });
+    const key = unique("start");
+    await client.kv.set(key, { up: true });
+    expect((await client.kv.get(key))?.value).toEqual({ up: true });
+    // RELAY_* settings of the environment reach the relay: RELAY_MAX_BODY=64 makes a 100-byte publish a 413.
+    await expect(client.publish(unique("big"), "x".repeat(100))).rejects.toMatchObject({ status: 413 });
+
+    const children = descendants(stack.pid as number);
+    expect(children.length).toBeGreaterThanOrEqual(2);
+    stack.kill("SIGINT");
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("stopped");
+    expect(survivors(children)).toEqual([]);
+  }, 200_000);
+
+  it("with REDIS_URL spawns no redis-server; --runtime node serves the same relay; RELAY_JWT_SECRET is used as given", async () => {
+    const secret = "a-secret-the-test-knows";
+    const stack = spawnCli(["start", "--runtime", "node", "--quiet"], {
+      PORT: "0",
+      REDIS_URL: inject("redisUrl"),
+      RELAY_JWT_SECRET: secret,
+    });
+    const done = finished(stack);
+    const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 120_000);
+    expect(stderr).toContain("using REDIS_URL");
+    expect(stderr).not.toContain("starting redis-server");
+    const children = descendants(stack.pid as number);
+
+    const client = createClient({
+      url: printed(stderr, "RELAY_URL"),
+      token: await mintToken({ secret, scope: "admin", ttlSeconds: 60 }),
+    });
+    const channel = unique("node");
+    const published = await client.publish(channel, "via node");
+    expect((await client.history(channel)).messages[0]?.id).toBe(published.id);
+
+    stack.kill("SIGTERM");
+    expect((await done).code).toBe(0);
+    expect(survivors(children)).toEqual([]);
+  }, 150_000);
+
+  it("without redis-server and without REDIS_URL: a clear message with install hints, exit 6", async () => {
+    const result = await runCli(["start", "--runtime", "node"], {
+      env: { PORT: "0", REDIS_SERVER_BIN: "/nonexistent/redis-server" },
+    });
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/redis-server was not found/);
+    expect(result.stderr).toMatch(/apt-get install -y redis-server/);
+    expect(result.stderr).toMatch(/REDIS_URL/);
+  });
+
+  it("a port already in use is a clear error, exit 6", async () => {
+    const blocker = spawnCli(["start", "--runtime", "node", "--quiet"], {
+      PORT: "0",
+      REDIS_URL: inject("redisUrl"),
+      RELAY_JWT_SECRET: "x",
+    });
+    const done = finished(blocker);
+    try {
+      const stderr = await stderrUntil(blocker, /Ctrl-C stops everything/, 120_000);
+      const port = new URL(printed(stderr, "RELAY_URL")).port;
+      const result = await runCli(["start", "--runtime", "node", "--port", port], {
+        env: { REDIS_URL: inject("redisUrl") },
+      });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
+    } finally {
+      blocker.kill("SIGINT");
+      await done;
+    }
+  }, 150_000);
+});
