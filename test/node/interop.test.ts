@@ -207,57 +207,20 @@ describe("interop with a plain Redis client", () => {
 
   it("the script refuses keys that do not belong to the channel and an invalid type, writing nothing", async () => {
     const channel = uniqueName("interop-bad");
-    await expect(
-      plain.eval(
-        PUBLISH_LUA,
-        2,
-        "relay:{other}:log",
-        `relay:{${channel}}:epoch`,
-        channel,
-        "x",
-        "text",
-        "",
-        "",
-        "10",
-        "60",
-        "60",
-        "1",
-      ),
-    ).rejects.toThrow(/KEYS/);
-    await expect(
-      plain.eval(
-        PUBLISH_LUA,
-        2,
-        `relay:{${channel}}:log`,
-        `relay:{${channel}}:epoch`,
-        channel,
-        "x",
-        "binary",
-        "",
-        "",
-        "10",
-        "60",
-        "60",
-        "1",
-      ),
-    ).rejects.toThrow(/type/);
-    await expect(
-      plain.eval(
-        PUBLISH_LUA,
-        2,
-        `relay:{${channel}}:log`,
-        `relay:{${channel}}:epoch`,
-        channel,
-        "x",
-        "text",
-        "",
-        "bad epoch!",
-        "10",
-        "60",
-        "60",
-        "1",
-      ),
-    ).rejects.toThrow(/epoch/);
+    const keys = [`relay:{${channel}}:log`, `relay:{${channel}}:epoch`];
+    // [KEYS..., then ARGV: channel data type event epoch maxlen ttl idem-ttl mirror]
+    const calls: [string[], string[], RegExp][] = [
+      [
+        ["relay:{other}:log", keys[1] as string],
+        [channel, "x", "text", "", "", "10", "60", "60", "1"],
+        /KEYS/,
+      ],
+      [keys, [channel, "x", "binary", "", "", "10", "60", "60", "1"], /type/],
+      [keys, [channel, "x", "text", "", "bad epoch!", "10", "60", "60", "1"], /epoch/],
+    ];
+    for (const [callKeys, args, error] of calls) {
+      await expect(plain.eval(PUBLISH_LUA, callKeys.length, ...callKeys, ...args)).rejects.toThrow(error);
+    }
     expect(await plain.exists(`relay:{${channel}}:log`, `relay:{${channel}}:epoch`)).toBe(0);
   });
 });

@@ -103,3 +103,15 @@ export async function hashOf(
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
   return out;
 }
+
+/** One request that must be rejected: [scope (null = no token), path, init, status, code]. */
+export type Rejection = [scope: string | null, path: string, init: RequestInit, status: number, code: string];
+
+/** Sends each request in order and asserts its problem status and code. */
+export async function expectRejections(target: RelayTarget, rejections: Rejection[]): Promise<void> {
+  for (const [scope, path, init, status, code] of rejections) {
+    const response =
+      scope === null ? await target.fetch(path, init) : await authed(target, scope, path, init);
+    await expectProblem(response, status, code);
+  }
+}

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { sign } from "hono/jwt";
-import { authed, expectJson, expectProblem, expectStatus, jsonInit, textInit } from "./assertions.ts";
+import {
+  authed,
+  expectJson,
+  expectProblem,
+  expectRejections,
+  expectStatus,
+  jsonInit,
+  textInit,
+} from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 
 /** Auth (design §5) and the error precedence of §3: 401, 413, 415, 400, 403, then 404/409/412. */
@@ -146,83 +154,31 @@ export const authScenarios: Scenario[] = [
     async run(target) {
       const big = "x".repeat(1_048_577);
       const key = uniqueName("order-key");
-      await expectProblem(
-        await target.fetch("/v1/kv/bad%20key", textInit("PUT", big, "image/png")),
-        401,
-        "unauthorized",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", textInit("PUT", big, "image/png")),
-        413,
-        "payload_too_large",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", textInit("PUT", "{", "image/png")),
-        415,
-        "unsupported_media_type",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", jsonInit("PUT", "{")),
-        400,
-        "invalid_json",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:nothing", "/v1/kv/bad%20key", jsonInit("PUT", "{}")),
-        400,
-        "invalid_name",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:nothing", `/v1/kv/${key}?ttl=0`, jsonInit("PUT", "{}")),
-        400,
-        "invalid_parameter",
-      );
-      await expectProblem(
-        await authed(
-          target,
-          "subscribe:nothing",
-          `/v1/kv/${key}`,
-          jsonInit("PUT", "{}", { "if-match": "nope" }),
-        ),
-        400,
-        "invalid_header",
-      );
-      await expectProblem(
-        await authed(
-          target,
-          "subscribe:nothing",
-          `/v1/kv/${key}`,
-          jsonInit("PUT", "{}", { "if-match": '"abc"' }),
-        ),
-        403,
-        "forbidden",
-      );
-      await expectProblem(await authed(target, "kv:read:nothing", `/v1/kv/${key}`), 403, "forbidden");
-      await expectProblem(await authed(target, `kv:read:${key}`, `/v1/kv/${key}`), 404, "not_found");
-      await expectProblem(
-        await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", big)),
-        413,
-        "payload_too_large",
-      );
-      await expectProblem(
-        await authed(
-          target,
+      const none = "subscribe:nothing";
+      const badKey = "/v1/kv/bad%20key";
+      const badChannel = "/v1/channels/bad%0Aname/messages";
+      await expectRejections(target, [
+        [null, badKey, textInit("PUT", big, "image/png"), 401, "unauthorized"],
+        [none, badKey, textInit("PUT", big, "image/png"), 413, "payload_too_large"],
+        [none, badKey, textInit("PUT", "{", "image/png"), 415, "unsupported_media_type"],
+        [none, badKey, jsonInit("PUT", "{"), 400, "invalid_json"],
+        [none, badKey, jsonInit("PUT", "{}"), 400, "invalid_name"],
+        [none, `/v1/kv/${key}?ttl=0`, jsonInit("PUT", "{}"), 400, "invalid_parameter"],
+        [none, `/v1/kv/${key}`, jsonInit("PUT", "{}", { "if-match": "nope" }), 400, "invalid_header"],
+        [none, `/v1/kv/${key}`, jsonInit("PUT", "{}", { "if-match": '"abc"' }), 403, "forbidden"],
+        ["kv:read:nothing", `/v1/kv/${key}`, {}, 403, "forbidden"],
+        [`kv:read:${key}`, `/v1/kv/${key}`, {}, 404, "not_found"],
+        ["subscribe:x", badChannel, textInit("POST", big), 413, "payload_too_large"],
+        ["subscribe:x", badChannel, textInit("POST", "x", "application/xml"), 415, "unsupported_media_type"],
+        ["subscribe:x", badChannel, textInit("POST", "x"), 400, "invalid_name"],
+        [
           "subscribe:x",
-          "/v1/channels/bad%0Aname/messages",
-          textInit("POST", "x", "application/xml"),
-        ),
-        415,
-        "unsupported_media_type",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:x", "/v1/channels/bad%0Aname/messages", textInit("POST", "x")),
-        400,
-        "invalid_name",
-      );
-      await expectProblem(
-        await authed(target, "subscribe:x", "/v1/channels/ok/messages?event=reset", textInit("POST", "x")),
-        400,
-        "invalid_parameter",
-      );
+          "/v1/channels/ok/messages?event=reset",
+          textInit("POST", "x"),
+          400,
+          "invalid_parameter",
+        ],
+      ]);
       assert.equal(await target.redis.exists(key, `relay:{${key}}:meta`, "relay:{ok}:log"), 0);
     },
   },

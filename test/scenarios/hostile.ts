@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { authed, expectProblem, expectStatus, jsonInit, textInit } from "./assertions.ts";
+import { authed, expectProblem, expectRejections, expectStatus, jsonInit, textInit } from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 
 /** Hostile input: every one is a clear 4xx problem and changes nothing in Redis. */
@@ -138,31 +138,13 @@ export const hostileScenarios: Scenario[] = [
     name: "hostile: invalid UTF-8 bodies are 400 invalid_utf8 for KV and publish",
     async run(target) {
       const marker = uniqueName("hu");
-      await expectProblem(
-        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8)),
-        400,
-        "invalid_utf8",
-      );
-      await expectProblem(
-        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8, "application/json")),
-        400,
-        "invalid_utf8",
-      );
-      await expectProblem(
-        await authed(target, ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", INVALID_UTF8)),
-        400,
-        "invalid_utf8",
-      );
-      await expectProblem(
-        await authed(target, ADMIN, "/v1/publish", textInit("POST", INVALID_UTF8, "application/json")),
-        400,
-        "invalid_utf8",
-      );
-      await expectProblem(
-        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", new Uint8Array([0xed, 0xa0, 0x80]))),
-        400,
-        "invalid_utf8",
-      );
+      await expectRejections(target, [
+        [ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8), 400, "invalid_utf8"],
+        [ADMIN, `/v1/kv/${marker}`, textInit("PUT", INVALID_UTF8, "application/json"), 400, "invalid_utf8"],
+        [ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", INVALID_UTF8), 400, "invalid_utf8"],
+        [ADMIN, "/v1/publish", textInit("POST", INVALID_UTF8, "application/json"), 400, "invalid_utf8"],
+        [ADMIN, `/v1/kv/${marker}`, textInit("PUT", new Uint8Array([0xed, 0xa0, 0x80])), 400, "invalid_utf8"],
+      ]);
       await assertNothingWritten(target, marker);
     },
   },
@@ -216,21 +198,11 @@ export const hostileScenarios: Scenario[] = [
     async run(target) {
       const marker = uniqueName("hs");
       const big = new Uint8Array(1_048_577).fill(0x61);
-      await expectProblem(
-        await authed(target, ADMIN, `/v1/kv/${marker}`, textInit("PUT", big)),
-        413,
-        "payload_too_large",
-      );
-      await expectProblem(
-        await authed(target, ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", big)),
-        413,
-        "payload_too_large",
-      );
-      await expectProblem(
-        await authed(target, ADMIN, "/v1/publish", textInit("POST", big, "application/json")),
-        413,
-        "payload_too_large",
-      );
+      await expectRejections(target, [
+        [ADMIN, `/v1/kv/${marker}`, textInit("PUT", big), 413, "payload_too_large"],
+        [ADMIN, `/v1/channels/${marker}/messages`, textInit("POST", big), 413, "payload_too_large"],
+        [ADMIN, "/v1/publish", textInit("POST", big, "application/json"), 413, "payload_too_large"],
+      ]);
       const streamed = new ReadableStream<Uint8Array>({
         start(controller) {
           for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(0x62));
