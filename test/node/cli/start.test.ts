@@ -57,6 +57,7 @@ describe("relay start (the local stack of npm start)", () => {
   it("brings up redis-server, the proxy and wrangler dev, prints URLs and a dev token, and SIGINT stops every child", async () => {
     const stack = spawnCli(["start"], { PORT: "0", RELAY_MAX_BODY: "64" });
     const done = finished(stack);
+    onTestFinished(() => stopIfRunning(stack));
     const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 150_000);
     for (const component of ["redis        ready", "proxy        ready", "relay        ready"])
       expect(stderr).toContain(component);
@@ -86,6 +87,7 @@ describe("relay start (the local stack of npm start)", () => {
       RELAY_JWT_SECRET: secret,
     });
     const done = finished(stack);
+    onTestFinished(() => stopIfRunning(stack));
     const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 120_000);
     expect(stderr).toContain("using REDIS_URL");
     expect(stderr).not.toContain("starting redis-server");
