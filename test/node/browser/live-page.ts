@@ -98,12 +98,16 @@ export class LivePage {
     );
   }
 
-  /** Waits until the feed holds at least `count` messages of `channel`. */
-  async waitForMessages(channel: string, count: number, timeout = 20_000): Promise<FeedMessage[]> {
+  /** Waits until the feed holds at least `count` messages of `channel` (of any channel when undefined). */
+  async waitForMessages(
+    channel: string | undefined,
+    count: number,
+    timeout = 20_000,
+  ): Promise<FeedMessage[]> {
     await this.page.waitForFunction(
       ({ channel, count }) =>
         [...document.querySelectorAll<HTMLElement>("#feed li[data-kind=message]")].filter(
-          (row) => row.dataset.channel === channel,
+          (row) => channel === undefined || row.dataset.channel === channel,
         ).length >= count,
       { channel, count },
       { timeout },

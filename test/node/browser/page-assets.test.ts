@@ -8,10 +8,9 @@ describe("live page assets", () => {
   it("the committed bundle matches its sources (run `npm run build:page` when this fails)", async () => {
     const fresh = await buildPageModule();
     const committed = readFileSync(GENERATED_MODULE, "utf8");
-    expect(
-      committed === fresh,
-      "src/relay/page/assets.generated.ts is stale: run `npm run build:page`",
-    ).toBe(true);
+    expect(committed === fresh, "src/relay/page/assets.generated.ts is stale: run `npm run build:page`").toBe(
+      true,
+    );
   });
 
   it("the HTML loads only its own script and stylesheet: no inline code, no CDN", () => {

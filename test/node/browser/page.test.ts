@@ -34,6 +34,8 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
   let pageB: LivePage;
   /** The test's own SDK client (admin): publishes "from elsewhere", inspects and breaks things. */
   let admin: RelayClient;
+  /** The pages' token: scoped to this suite's prefix, as a real user's would be. */
+  let token: string;
   const prefix = uniqueName("page");
   const channel = `${prefix}.orders`;
 
@@ -53,7 +55,7 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     admin = createClient({ url: stack.relayUrl, token: await mintToken(TEST_JWT_SECRET, "admin") });
     // The pages get a scoped token, not admin: the page must work with what a real user would have.
     const scope = `publish:${prefix}.* subscribe:${prefix}.* kv:read:${prefix}:* kv:write:${prefix}:*`;
-    const token = await mintToken(TEST_JWT_SECRET, scope, { expiresInSeconds: 3600 });
+    token = await mintToken(TEST_JWT_SECRET, scope, { expiresInSeconds: 3600 });
     pageA = new LivePage(await browser.newPage());
     pageB = new LivePage(await browser.newPage());
     await pageA.open(stack.relayUrl, { token });
@@ -126,6 +128,24 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     );
     expect(kinds.slice(-2)).toEqual(["reset", "message"]);
     expect(await pageB.counter("resets")).toBe(1);
+  });
+
+  it("subscribes to a pattern and a channel over one stream, in publish order", async () => {
+    await pageA.subscribe(`${prefix}.x`, `${prefix}.p*`);
+    const ids = [
+      (await admin.publish(`${prefix}.p1`, { p: 1 })).id,
+      (await admin.publish(`${prefix}.x`, { x: 1 })).id,
+      (await admin.publish(`${prefix}.other`, "not subscribed")).id,
+      (await admin.publish(`${prefix}.p2`, "text on p2")).id,
+    ];
+    const shown = await pageA.waitForMessages(undefined, 3);
+    expect(shown).toEqual([
+      { id: ids[0], channel: `${prefix}.p1`, event: "message", data: '{"p":1}' },
+      { id: ids[1], channel: `${prefix}.x`, event: "message", data: '{"x":1}' },
+      { id: ids[3], channel: `${prefix}.p2`, event: "message", data: "text on p2" },
+    ]);
+    await pageA.page.click("#unsubscribe");
+    await pageA.waitForState("idle");
   });
 
   it("renders hostile payloads as text, never as markup", async () => {
@@ -231,6 +251,11 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
       await page.open(stack.relayUrl, { token: "not-a-jwt", channel });
       await page.waitForState("error");
       expect(await page.text("#notice")).toContain("401");
+      // A good token pasted into the form takes over: the subscription comes back by itself.
+      await page.page.fill("#token", token);
+      await page.page.click("#token-form button[type=submit]");
+      await page.waitForState("live");
+      expect(await page.page.isHidden("#notice")).toBe(true);
     } finally {
       await page.page.context().close();
     }

@@ -5,6 +5,8 @@ import { isJsonType, parseTyped } from "./typed-value.ts";
 
 /** Keys listed per request (a hint: SCAN may return fewer). */
 const PAGE_SIZE = 50;
+/** Empty SCAN pages read per click before handing over to "More" (a rare prefix in a big database). */
+const MAX_EMPTY_PAGES = 20;
 
 /**
  * Browse and edit keys. Saving an existing key is a compare-and-set against the ETag it was loaded with,
@@ -37,16 +39,22 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
     try {
       // SCAN pages may be empty while the cursor is not "0": keep going until something shows or it ends.
       let added = 0;
+      let pages = 0;
       if (fromStart) keys.replaceChildren();
       do {
         const page = await client().kv.list({ prefix: prefix.value || undefined, cursor, limit: PAGE_SIZE });
         if (run !== listing) return;
+        keys.querySelector(".empty")?.remove();
         for (const key of page.keys) keys.append(keyRow(key));
         added += page.keys.length;
         cursor = page.cursor;
-      } while (added === 0 && cursor !== "0");
+      } while (added === 0 && cursor !== "0" && ++pages < MAX_EMPTY_PAGES);
       more.hidden = cursor === "0";
-      if (keys.childElementCount === 0) keys.append(element("li", "empty", "no keys"));
+      if (keys.childElementCount === 0) {
+        keys.append(
+          element("li", "empty", cursor === "0" ? "no keys" : "none in the pages scanned so far: press More"),
+        );
+      }
       markCurrent();
     } catch (error) {
       if (run !== listing) return;

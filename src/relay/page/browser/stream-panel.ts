@@ -17,8 +17,11 @@ export function mountStreamPanel(client: () => RelayClient, feed: Feed): { start
   const stopButton = byId("unsubscribe", HTMLButtonElement);
 
   let running: AbortController | undefined;
+  /** The user asked for a subscription and has not stopped it (it may have failed, e.g. on a bad token). */
+  let wanted = false;
 
   function stop() {
+    wanted = false;
     running?.abort();
     running = undefined;
     stopButton.disabled = true;
@@ -27,6 +30,7 @@ export function mountStreamPanel(client: () => RelayClient, feed: Feed): { start
 
   async function start() {
     stop();
+    wanted = true;
     const names = splitList(channels.value);
     const globs = splitList(patterns.value);
     if (names.length + globs.length === 0) {
@@ -103,9 +107,9 @@ export function mountStreamPanel(client: () => RelayClient, feed: Feed): { start
 
   return {
     start: () => void start(),
-    /** Reconnects with the current form (e.g. after a new token), when a subscription is running. */
+    /** Subscribes again with the current form (e.g. after a new token), unless the user stopped it. */
     restart: () => {
-      if (running) void start();
+      if (wanted) void start();
     },
   };
 }
