@@ -5,6 +5,8 @@
 export interface DeliveryTracker {
   /** Marks the moment just before message `seq` is handed to the publisher. */
   published(seq: number): void;
+  /** Redis itself emitted message `seq` (seen by a tap subscriber on the raw mirror channel); first call counts. */
+  emitted(seq: number): void;
   /** One subscriber received message `seq` (call in arrival order). */
   record(subscriber: number, seq: number): void;
   /** Resolves true once every subscriber has message `seq`, false after `timeoutMs`. */
@@ -13,8 +15,13 @@ export interface DeliveryTracker {
   waitForTotal(total: number, timeoutMs: number): Promise<boolean>;
   /** Receipts counted so far, over all subscribers and messages. */
   readonly total: number;
-  /** Publish→receipt delays in ms for messages `from` ≤ seq < `to` (first receipt per subscriber only). */
-  latencies(from: number, to: number): number[];
+  /**
+   * Delays in ms for messages `from` ≤ seq < `to` (first receipt per subscriber only): publish→receipt, or
+   * with `since: "emitted"` Redis→receipt (only messages the tap saw).
+   */
+  latencies(from: number, to: number, since?: "published" | "emitted"): number[];
+  /** Publish→Redis delays in ms of the messages the tap saw in [from, to). */
+  publishToRedis(from: number, to: number): number[];
   /** Arrival time (performance.now()) of the last receipt of any message in [from, to). */
   lastArrival(from: number, to: number): number;
   /** Lost, duplicate and out-of-order receipts of messages [from, to) summed over all subscribers. */
@@ -32,6 +39,7 @@ export interface DeliveryCheck {
 
 export function createDeliveryTracker(subscribers: number): DeliveryTracker {
   const sentAt = new Map<number, number>();
+  const emittedAt = new Map<number, number>();
   const received = Array.from({ length: subscribers }, () => ({
     seqs: [] as number[],
     times: [] as number[],
@@ -60,6 +68,9 @@ export function createDeliveryTracker(subscribers: number): DeliveryTracker {
     published(seq) {
       sentAt.set(seq, performance.now());
     },
+    emitted(seq) {
+      if (!emittedAt.has(seq)) emittedAt.set(seq, performance.now());
+    },
     record(subscriber, seq) {
       const log = received[subscriber];
       if (!log) throw new Error(`no subscriber ${subscriber} (tracking ${subscribers})`);
@@ -78,16 +89,25 @@ export function createDeliveryTracker(subscribers: number): DeliveryTracker {
     get total() {
       return total;
     },
-    latencies(from, to) {
+    latencies(from, to, since = "published") {
+      const origin = since === "published" ? sentAt : emittedAt;
       const delays: number[] = [];
       for (const log of received) {
         const seen = new Set<number>();
         log.seqs.forEach((seq, index) => {
-          const start = sentAt.get(seq);
+          const start = origin.get(seq);
           if (seq < from || seq >= to || start === undefined || seen.has(seq)) return;
           seen.add(seq);
           delays.push((log.times[index] ?? start) - start);
         });
+      }
+      return delays;
+    },
+    publishToRedis(from, to) {
+      const delays: number[] = [];
+      for (const [seq, at] of emittedAt) {
+        const start = sentAt.get(seq);
+        if (seq >= from && seq < to && start !== undefined) delays.push(at - start);
       }
       return delays;
     },

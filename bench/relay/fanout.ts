@@ -19,6 +19,9 @@ export interface FanoutResult {
   openMs: number;
   /** publish→receipt delays (ms) of the closed-loop phase, one per subscriber and message. */
   latencies: number[];
+  /** Where that time goes (targets with a tap only): publish→Redis per message, Redis→receipt per delivery. */
+  publishToRedis: number[];
+  redisToReceipt: number[];
   /** Deliveries per second during the burst (subscribers × burst messages / time to the last receipt). */
   deliveriesPerSecond: number;
   check: DeliveryCheck;
@@ -46,6 +49,7 @@ export async function measureFanout(
   const openStart = performance.now();
   const subscribers: OpenSubscribers = await target.open(channel, plan.subscribers, tracker.record);
   const openMs = performance.now() - openStart;
+  const tap = await target.tap?.(channel, tracker.emitted);
   try {
     await hooks.afterOpen?.();
     let seq = 0;
@@ -80,6 +84,8 @@ export async function measureFanout(
       subscribers: plan.subscribers,
       openMs,
       latencies: tracker.latencies(latencyFrom, latencyTo),
+      publishToRedis: tracker.publishToRedis(latencyFrom, latencyTo),
+      redisToReceipt: tracker.latencies(latencyFrom, latencyTo, "emitted"),
       deliveriesPerSecond: burstEnd > burstStart ? (delivered / (burstEnd - burstStart)) * 1000 : 0,
       check: tracker.check(0, burstTo),
       reconnects: subscribers.reconnects(),
@@ -87,6 +93,7 @@ export async function measureFanout(
       errors: subscribers.errors(),
     };
   } finally {
+    await tap?.close();
     await subscribers.close();
   }
 }

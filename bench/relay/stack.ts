@@ -1,24 +1,24 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { Redis } from "ioredis";
-import { descendantsNamed } from "./process-memory.ts";
-import type { StackAddress } from "./stack-child.ts";
+import { startRedisServer } from "../../src/cli/redis-server.ts";
+import { mintToken } from "../../src/cli/token.ts";
+import { firstJsonLine, stopChild } from "./child-process.ts";
+import { startWranglerDev } from "./wrangler-dev.ts";
 
-const STACK_CHILD = join(import.meta.dirname, "stack-child.ts");
-/** wrangler's first build is slow on two shared cores. */
-const START_TIMEOUT_MS = 150_000;
+const PROXY_CHILD = join(import.meta.dirname, "proxy-child.ts");
+
+/** Scope of the benchmark's token: auth stays on, and scope globs are matched on every request. */
+export const BENCH_SCOPE = "publish:bench.* subscribe:bench.*";
 
 /** The whole path under test: redis-server, the REST proxy (own process) and the relay under `wrangler dev`. */
 export interface RelayBenchStack {
   relayUrl: string;
   redisUrl: string;
-  /** `Authorization` header value: the stack's dev token (scope `admin`); auth stays on. */
+  /** `Authorization` header value for a token with `BENCH_SCOPE`. */
   authorization: string;
-  /** The process hosting the REST proxy (and the idle stack supervisor). */
   proxyPid: number;
   redisPid: number;
-  /** The workerd processes of `wrangler dev` (its descendants; there may be more than one). */
   workerdPids(): number[];
   stop(): Promise<void>;
 }
@@ -35,80 +35,41 @@ function assertNodeVersion() {
 
 export async function startRelayBenchStack(log: (line: string) => void): Promise<RelayBenchStack> {
   assertNodeVersion();
-  const started = Date.now();
-  const child = spawn(process.execPath, ["--no-warnings", STACK_CHILD], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let address: StackAddress;
-  let redisPid: number;
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  };
   try {
-    address = await firstJsonLine<StackAddress>(child, "the local stack", START_TIMEOUT_MS);
-    redisPid = await redisProcessId(address.redisUrl);
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.stop());
+
+    const proxyToken = randomBytes(16).toString("hex");
+    const proxy = spawn(process.execPath, ["--no-warnings", PROXY_CHILD], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, BENCH_REDIS_URL: redis.url, BENCH_PROXY_TOKEN: proxyToken },
+    });
+    cleanups.push(() => stopChild(proxy, 5000));
+    const { url: proxyUrl } = await firstJsonLine<{ url: string }>(proxy, "the REST proxy", 30_000);
+
+    const secret = randomBytes(32).toString("hex");
+    const relay = await startWranglerDev(
+      { UPSTASH_REDIS_REST_URL: proxyUrl, UPSTASH_REDIS_REST_TOKEN: proxyToken, RELAY_JWT_SECRET: secret },
+      log,
+    );
+    cleanups.push(() => relay.stop());
+
+    const token = await mintToken({ secret, scope: BENCH_SCOPE, ttlSeconds: 3600, subject: "relay-bench" });
+    return {
+      relayUrl: relay.url,
+      redisUrl: redis.url,
+      authorization: `Bearer ${token}`,
+      proxyPid: proxy.pid ?? 0,
+      redisPid: redis.pid,
+      workerdPids: relay.workerdPids,
+      stop: stopAll,
+    };
   } catch (error) {
-    await stopChild(child);
+    await stopAll();
     throw error;
   }
-  log(
-    `stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s: relay ${address.relayUrl} under wrangler dev`,
-  );
-  return {
-    relayUrl: address.relayUrl,
-    redisUrl: address.redisUrl,
-    authorization: `Bearer ${address.devToken}`,
-    proxyPid: child.pid ?? 0,
-    redisPid,
-    workerdPids: () => descendantsNamed(address.relayPid, /workerd/),
-    stop: () => stopChild(child),
-  };
-}
-
-/** redis-server's pid, from the server itself. */
-async function redisProcessId(redisUrl: string): Promise<number> {
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await client.connect();
-    const info = await client.info("server");
-    return Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
-  } finally {
-    client.disconnect();
-  }
-}
-
-function firstJsonLine<T>(child: ChildProcess, name: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-6000);
-    });
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s:\n${output}`)),
-      timeoutMs,
-    );
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(line) as T);
-      } catch {
-        reject(new Error(`${name} printed ${JSON.stringify(line)} instead of its address:\n${output}`));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with code ${code}:\n${output}`));
-    });
-  });
-}
-
-/** SIGTERM (the child stops wrangler, the proxy and redis-server), SIGKILL after 15 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      done();
-    });
-    child.kill("SIGTERM");
-  });
 }

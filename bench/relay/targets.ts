@@ -22,6 +22,11 @@ export interface FanoutTarget {
   publish(channel: string, seq: number): Promise<void>;
   /** Publishes several messages in one round trip, in order. */
   publishBatch(channel: string, seqs: readonly number[]): Promise<void>;
+  /**
+   * A plain Redis subscriber on the channel's raw mirror (published by the same Lua script as the live
+   * notification): marks when Redis emitted each message, splitting delivery time into before and after Redis.
+   */
+  tap?(channel: string, onSeq: (seq: number) => void): Promise<{ close(): Promise<void> }>;
 }
 
 /** The number a benchmark message carries; anything else is not ours. */
@@ -33,7 +38,16 @@ export function seqOf(data: unknown): number | undefined {
 
 const OPEN_CONCURRENCY = 50;
 
-export function relayTarget(relayUrl: string, authorization: string): FanoutTarget {
+/** Payloads on a shared Redis channel may be anyone's: not JSON means not ours. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function relayTarget(relayUrl: string, authorization: string, redisUrl: string): FanoutTarget {
   async function post(path: string, body: unknown): Promise<void> {
     const response = await fetch(`${relayUrl}${path}`, {
       method: "POST",
@@ -81,6 +95,12 @@ export function relayTarget(relayUrl: string, authorization: string): FanoutTarg
     publishBatch(channel, seqs) {
       return post("/v1/publish", { messages: seqs.map((seq) => ({ channel, data: { seq } })) });
     },
+    tap(channel, onSeq) {
+      return openDirectSubscribers(redisUrl, channel, 1, (_subscriber, payload) => {
+        const seq = seqOf(parseJson(payload));
+        if (seq !== undefined) onSeq(seq);
+      });
+    },
   };
 }
 
@@ -93,7 +113,7 @@ export function directTarget(redisUrl: string, publisher: Redis): FanoutTarget {
         channel,
         count,
         (subscriber, payload) => {
-          const seq = seqOf(JSON.parse(payload));
+          const seq = seqOf(parseJson(payload));
           if (seq !== undefined) onMessage(subscriber, seq);
         },
         OPEN_CONCURRENCY,

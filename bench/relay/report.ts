@@ -1,0 +1,244 @@
+import type { DeliveryCheck } from "./deliveries.ts";
+import type { FanoutResult } from "./fanout.ts";
+import type { LongPollPlan, LongPollResult } from "./long-poll.ts";
+import type { RoundTrip } from "./round-trips.ts";
+import { fixed, markdownTable, percentile, ratio } from "./stats.ts";
+
+/** The issue's targets, checked on every run. */
+const P99_RATIO_TARGET = 2;
+const P99_TARGET_SUBSCRIBERS = 100;
+const MEMORY_TARGET_BYTES = 50 * 1024;
+
+/** Resident memory (bytes) of the relay's processes and of redis-server around N open streams. */
+export interface MemoryReading {
+  streams: number;
+  workerd: { before: number; open: number; closed: number };
+  proxy: { before: number; open: number; closed: number };
+  /** redis-server around the same number of direct SUBSCRIBE connections (the baseline). */
+  redis: { before: number; open: number };
+}
+
+export interface RelayBenchResults {
+  roundTrips: RoundTrip[];
+  fanouts: Array<{ relay: FanoutResult; direct: FanoutResult }>;
+  memory: MemoryReading | undefined;
+  longPoll: { plan: LongPollPlan; relay: LongPollResult; direct: LongPollResult };
+  seconds: number;
+}
+
+export interface RelayBenchReport {
+  markdown: string;
+  targetsMet: boolean;
+}
+
+interface Verdict {
+  target: string;
+  met: boolean;
+  detail: string;
+}
+
+const ms = (samples: readonly number[], p: number) => fixed(percentile(samples, p));
+const mib = (bytes: number) => fixed(bytes / 2 ** 20, 1);
+const kib = (bytes: number) => fixed(bytes / 1024, 1);
+const checkCells = (check: DeliveryCheck) => [
+  String(check.lost),
+  String(check.duplicates),
+  String(check.outOfOrder),
+];
+const clean = (check: DeliveryCheck) => check.lost === 0 && check.duplicates === 0 && check.outOfOrder === 0;
+
+/** Markdown tables with absolute figures and ratios to the same run's baseline, then the targets' verdicts. */
+export function renderReport(results: RelayBenchResults): RelayBenchReport {
+  const verdicts: Verdict[] = [];
+  const sections = [
+    roundTripSection(results.roundTrips),
+    latencySection(results.fanouts, verdicts),
+    burstSection(results.fanouts),
+    results.memory ? memorySection(results.memory, verdicts) : "",
+    longPollSection(results.longPoll),
+  ];
+  const scenarios = [
+    ...results.fanouts.flatMap(({ relay, direct }) =>
+      [direct, relay].map((r) => ({
+        name: `${r.target} fan-out ×${r.subscribers}`,
+        check: r.check,
+        errors: r.errors,
+      })),
+    ),
+    ...[results.longPoll.direct, results.longPoll.relay].map((r) => ({
+      name: `${r.target} long-poll`,
+      check: r.check,
+      errors: r.errors,
+    })),
+  ];
+  const dirty = scenarios.filter((s) => !clean(s.check) || s.errors.length > 0);
+  verdicts.unshift({
+    target: "zero loss, zero duplicates, in order, in every scenario",
+    met: dirty.length === 0,
+    detail:
+      dirty.length === 0
+        ? `${scenarios.length} scenarios checked`
+        : `failed: ${dirty.map((s) => s.name).join(", ")}`,
+  });
+  sections.push(
+    `### Targets (run took ${fixed(results.seconds, 0)} s)\n\n` +
+      markdownTable(
+        ["target", "result", "measured"],
+        verdicts.map((v) => [v.target, v.met ? "met" : "**MISSED**", v.detail]),
+      ),
+  );
+  const errors = scenarios.flatMap((s) => s.errors.map((e) => `- ${s.name}: ${e}`));
+  if (errors.length > 0) sections.push(`Errors:\n${errors.slice(0, 20).join("\n")}`);
+  return { markdown: sections.filter(Boolean).join("\n\n"), targetsMet: verdicts.every((v) => v.met) };
+}
+
+function roundTripSection(roundTrips: RoundTrip[]): string {
+  const ping = roundTrips[0]?.samples ?? [];
+  return `### Round trips (sequential requests; the floor under every figure below)\n\n${markdownTable(
+    ["request", "p50 ms", "p99 ms", "p50 vs direct PING"],
+    roundTrips.map((trip) => [
+      trip.label,
+      ms(trip.samples, 50),
+      ms(trip.samples, 99),
+      ratio(percentile(trip.samples, 50), percentile(ping, 50)),
+    ]),
+  )}`;
+}
+
+function latencySection(fanouts: RelayBenchResults["fanouts"], verdicts: Verdict[]): string {
+  const rows: string[][] = [];
+  for (const { relay, direct } of fanouts) {
+    for (const result of [direct, relay]) {
+      const baseline = result === relay ? direct : result;
+      rows.push([
+        String(result.subscribers),
+        result.target,
+        ms(result.latencies, 50),
+        ms(result.latencies, 99),
+        ratio(percentile(result.latencies, 50), percentile(baseline.latencies, 50)),
+        ratio(percentile(result.latencies, 99), percentile(baseline.latencies, 99)),
+        result.publishToRedis.length > 0 ? ms(result.publishToRedis, 50) : "–",
+        result.redisToReceipt.length > 0
+          ? `${ms(result.redisToReceipt, 50)} / ${ms(result.redisToReceipt, 99)}`
+          : "–",
+        String(result.latencies.length),
+        ...checkCells(result.check),
+        String(result.reconnects),
+        String(result.resets),
+        fixed(result.openMs / 1000, 1),
+      ]);
+    }
+    if (relay.subscribers === P99_TARGET_SUBSCRIBERS) {
+      const relayP99 = percentile(relay.latencies, 99);
+      const directP99 = percentile(direct.latencies, 99);
+      verdicts.push({
+        target: `p99 with ${P99_TARGET_SUBSCRIBERS} subscribers ≤ ${P99_RATIO_TARGET}× direct Redis p99`,
+        met: relayP99 <= P99_RATIO_TARGET * directP99,
+        detail: `relay ${fixed(relayP99)} ms vs direct ${fixed(directP99)} ms = ${ratio(relayP99, directP99)}`,
+      });
+    }
+  }
+  return (
+    "### Publish → delivery latency (closed loop: the next publish once every subscriber has the last)\n\n" +
+    "Relay: HTTP publish → SSE on every subscriber. Direct: PUBLISH → SUBSCRIBE over TCP, one connection per " +
+    "subscriber. The split columns come from a plain Redis subscriber on the channel's raw mirror, which the " +
+    "publish script emits together with the live notification.\n\n" +
+    markdownTable(
+      [
+        "subscribers",
+        "path",
+        "p50 ms",
+        "p99 ms",
+        "p50 ratio",
+        "p99 ratio",
+        "publish→Redis p50 ms",
+        "Redis→subscriber p50 / p99 ms",
+        "samples",
+        "lost",
+        "dup",
+        "out of order",
+        "reconnects",
+        "resets",
+        "open s",
+      ],
+      rows,
+    )
+  );
+}
+
+function burstSection(fanouts: RelayBenchResults["fanouts"]): string {
+  return `### Fan-out throughput (batches of 50 published back to back; deliveries = messages × subscribers)\n\n${markdownTable(
+    ["subscribers", "direct Redis deliveries/s", "relay deliveries/s", "relay / direct"],
+    fanouts.map(({ relay, direct }) => [
+      String(relay.subscribers),
+      fixed(direct.deliveriesPerSecond, 0),
+      fixed(relay.deliveriesPerSecond, 0),
+      ratio(relay.deliveriesPerSecond, direct.deliveriesPerSecond),
+    ]),
+  )}`;
+}
+
+function memorySection(memory: MemoryReading, verdicts: Verdict[]): string {
+  const n = memory.streams;
+  const workerd = (memory.workerd.open - memory.workerd.before) / n;
+  const proxy = (memory.proxy.open - memory.proxy.before) / n;
+  const direct = (memory.redis.open - memory.redis.before) / n;
+  verdicts.push({
+    target: "memory per open stream (worker + proxy) < 50 KB",
+    met: workerd + proxy < MEMORY_TARGET_BYTES,
+    detail: `${kib(workerd + proxy)} KiB (workerd ${kib(workerd)} + proxy ${kib(proxy)}) over ${n} streams`,
+  });
+  return `### Memory per open SSE stream (VmRSS before opening ${n} streams, with all open, after closing them)\n\n${markdownTable(
+    [
+      "process",
+      "before MiB",
+      "open MiB",
+      "closed MiB",
+      "per open stream KiB",
+      "ratio to redis-server per SUBSCRIBE",
+    ],
+    [
+      [
+        "workerd (all wrangler dev processes)",
+        ...memoryCells(memory.workerd),
+        kib(workerd),
+        ratio(workerd, direct),
+      ],
+      ["REST proxy", ...memoryCells(memory.proxy), kib(proxy), ratio(proxy, direct)],
+      ["relay total (workerd + proxy)", "", "", "", kib(workerd + proxy), ratio(workerd + proxy, direct)],
+      [
+        "baseline: redis-server, direct SUBSCRIBE connections",
+        mib(memory.redis.before),
+        mib(memory.redis.open),
+        "",
+        kib(direct),
+        "1.00×",
+      ],
+    ],
+  )}`;
+}
+
+function memoryCells(reading: { before: number; open: number; closed: number }): string[] {
+  return [mib(reading.before), mib(reading.open), mib(reading.closed)];
+}
+
+function longPollSection(longPoll: RelayBenchResults["longPoll"]): string {
+  const { plan, direct } = longPoll;
+  return (
+    `### Long-poll (${plan.loops} concurrent loops, wait=${plan.waitSeconds}s, ${plan.messages} messages published back to back)\n\n` +
+    "Relay: `GET /v1/channels/:ch/messages?after=<cursor>&wait=` loops. Direct: `XREAD BLOCK` loops, one connection each.\n\n" +
+    markdownTable(
+      ["path", "requests", "requests/s", "ratio", "p50 ms", "p99 ms", "lost", "dup", "out of order", "gaps"],
+      [direct, longPoll.relay].map((result) => [
+        result.target,
+        String(result.requests),
+        fixed(result.requestsPerSecond, 0),
+        ratio(result.requestsPerSecond, direct.requestsPerSecond),
+        ms(result.latencies, 50),
+        ms(result.latencies, 99),
+        ...checkCells(result.check),
+        String(result.gaps),
+      ]),
+    )
+  );
+}
