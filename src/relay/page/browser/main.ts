@@ -34,12 +34,16 @@ tokenForm.addEventListener("submit", (submit) => {
   kv.refresh();
 });
 
-if (!token)
-  setNotice("No token yet: paste one above (`npm start` prints a dev token; `relay token` mints one).");
+if (!token) {
+  setNotice(
+    "No token given: paste one above (`npm start` prints a dev token; `relay token` mints one). " +
+      "Only a relay running with RELAY_AUTH=none works without one.",
+  );
+}
 if (settings.channels.length + settings.patterns.length > 0) {
   byId("channels", HTMLInputElement).value = settings.channels.join(", ");
   byId("patterns", HTMLInputElement).value = settings.patterns.join(", ");
   stream.start();
 }
-if (token) kv.refresh();
+kv.refresh();
 document.documentElement.dataset.ready = "true";
