@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { authed, expectJson, expectProblem, redisCalls } from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 import { publish } from "./sse.ts";
+import { eventually } from "./sse-stream.ts";
 
 /** History and long-poll on `GET /v1/channels/:channel/messages` (design §3), in every runtime. */
 
@@ -111,6 +112,36 @@ export const longPollScenarios: Scenario[] = [
       await expectProblem(await authed(target, `subscribe:${other}`, `/v1/channels/${channel}/messages`), 403, "forbidden");
       await expectProblem(await target.fetch(`/v1/channels/${channel}/messages`), 401, "unauthorized");
       await expectProblem(await authed(target, scope, "/v1/channels/a%0D%0Ab/messages"), 400, "invalid_name");
+    },
+  },
+];
+
+/**
+ * Needs a real connection the client can drop (a socket): in-process dispatch cannot signal a disconnect.
+ */
+export const longPollSocketScenarios: Scenario[] = [
+  {
+    name: "long-poll: a client that gives up while waiting releases the relay's live subscription",
+    async run(target) {
+      const channel = uniqueName("lp-abort");
+      const cursor = await publish(target, channel, { i: 0 });
+      const live = `relay:{${channel}}:live`;
+      const numsub = async () => Number(((await target.redis.exec(["PUBSUB", "NUMSUB", live])) as unknown[])[1]);
+      const token = await target.token(`subscribe:${channel}`);
+      const controller = new AbortController();
+      const waitSeconds = 20;
+      const waiting = target.fetch(`/v1/channels/${channel}/messages?after=${cursor}&wait=${waitSeconds}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      });
+      waiting.catch(() => {});
+      await eventually(async () => (await numsub()) === 1, "the long-poll to subscribe");
+      controller.abort();
+      // Node and Deno see the disconnect at once. workerd notices a gone client only when it writes, and a
+      // long-poll writes nothing until it answers: there the subscription lasts until the wait ends (bounded).
+      const promptly = target.runtime !== "miniflare-socket" && target.runtime !== "workers";
+      const within = promptly ? (waitSeconds - 5) * 1000 : (waitSeconds + 15) * 1000;
+      await eventually(async () => (await numsub()) === 0, "the subscription to be released after the client left", within);
     },
   },
 ];

@@ -6,5 +6,5 @@ import { workersTarget } from "./target.ts";
 const target = workersTarget();
 
 describe("sse", () => {
-  for (const scenario of sseScenarios) it(scenario.name, () => scenario.run(target));
+  for (const scenario of sseScenarios) it(scenario.name, () => scenario.run(target), 90_000);
 });
