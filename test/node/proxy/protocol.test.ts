@@ -175,7 +175,7 @@ describe("errors are JSON and change nothing", () => {
   });
 
   it("400 for malformed JSON, wrong shapes and invalid UTF-8, naming the problem", async () => {
-    const cases: Array<[string, string | Buffer, RegExp]> = [
+    const cases: Array<[string, string | Uint8Array<ArrayBuffer>, RegExp]> = [
       ["/", "[", /not valid JSON/],
       ["/", "", /empty/],
       ["/", '{"cmd":"get"}', /must be a JSON array/],
@@ -186,7 +186,7 @@ describe("errors are JSON and change nothing", () => {
       ["/pipeline", '["get","k"]', /command 1 must be a JSON array/],
       ["/pipeline", "[]", /no commands/],
       ["/multi-exec", '[["get"],"x"]', /command 2/],
-      ["/", Buffer.from([0x5b, 0x22, 0xff, 0x22, 0x5d]), /not valid UTF-8/],
+      ["/", new Uint8Array([0x5b, 0x22, 0xff, 0x22, 0x5d]), /not valid UTF-8/],
     ];
     for (const [path, body, message] of cases) {
       const response = await proxyFetch(path, { method: "POST", body });
