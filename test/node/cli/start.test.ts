@@ -106,6 +106,25 @@ describe("relay start (the local stack of npm start)", () => {
     expect(survivors(children)).toEqual([]);
   }, 150_000);
 
+  it("--runtime deno (npm run start:deno) serves the relay from deno serve against the same stack", async () => {
+    const stack = spawnCli(["start", "--runtime", "deno", "--quiet"], {
+      PORT: "0",
+      REDIS_URL: inject("redisUrl"),
+    });
+    const done = finished(stack);
+    onTestFinished(() => stopIfRunning(stack));
+    const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 120_000);
+    expect(stderr).toContain("the relay on Deno");
+    const children = descendants(stack.pid as number);
+    const client = createClient({ url: printed(stderr, "RELAY_URL"), token: printed(stderr, "RELAY_TOKEN") });
+    const key = unique("deno");
+    await client.kv.set(key, "from deno");
+    expect((await client.kv.get(key))?.value).toBe("from deno");
+    stack.kill("SIGINT");
+    expect((await done).code).toBe(0);
+    expect(survivors(children)).toEqual([]);
+  }, 150_000);
+
   it("without redis-server and without REDIS_URL: a clear message with install hints, exit 6", async () => {
     const result = await runCli(["start", "--runtime", "node"], {
       env: { PORT: "0", REDIS_SERVER_BIN: "/nonexistent/redis-server" },

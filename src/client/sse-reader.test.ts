@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay } from "./backoff.ts";
+import { SseReader } from "./sse-reader.ts";
+
+/** A body the test feeds by hand; `end()` closes it, `fail()` breaks it like a dropped connection. */
+function manualBody() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+  });
+  const encoder = new TextEncoder();
+  return {
+    body,
+    send: (text: string) => controller.enqueue(encoder.encode(text)),
+    sendBytes: (bytes: number[]) => controller.enqueue(new Uint8Array(bytes)),
+    end: () => controller.close(),
+    fail: () => controller.error(new TypeError("terminated")),
+  };
+}
+
+describe("SseReader", () => {
+  it("parses events split across chunks, multi-byte characters split across chunks, and retry:", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 60_000);
+    stream.send("retry: 1500\n\nid: c1\nevent: no");
+    stream.send('te\ndata: {"a":');
+    stream.send("1}\n\n: keepalive\n\ndata: caf");
+    stream.sendBytes([0xc3]); // "é" is C3 A9: split over two chunks
+    stream.sendBytes([0xa9, 0x0a, 0x0a]);
+    stream.end();
+    expect(await reader.next()).toEqual({ kind: "retry", ms: 1500 });
+    expect(await reader.next()).toEqual({
+      kind: "event",
+      event: { id: "c1", event: "note", data: '{"a":1}' },
+    });
+    expect(await reader.next()).toMatchObject({ kind: "event", event: { data: "café" } });
+    expect(await reader.next()).toEqual({ kind: "end" });
+  });
+
+  it("an incomplete last event (no blank line) is dropped at the end, as EventSource does", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 60_000);
+    stream.send("data: complete\n\ndata: cut off");
+    stream.end();
+    expect(await reader.next()).toMatchObject({ kind: "event", event: { data: "complete" } });
+    expect(await reader.next()).toEqual({ kind: "end" });
+  });
+
+  it("a stream that never sends a byte is idle with sawBytes false (a buffering proxy)", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 20);
+    expect(await reader.next()).toEqual({ kind: "idle", sawBytes: false });
+    expect(reader.sawBytes).toBe(false);
+  });
+
+  it("a stream that sent heartbeats and then went silent is idle with sawBytes true (a dead connection)", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 20);
+    stream.send(": keepalive\n\n");
+    expect(await reader.next()).toEqual({ kind: "idle", sawBytes: true });
+  });
+
+  it("a broken connection surfaces as an error item", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 60_000);
+    stream.send("data: one\n\n");
+    expect(await reader.next()).toMatchObject({ kind: "event" });
+    stream.fail();
+    expect(await reader.next()).toMatchObject({ kind: "error" });
+  });
+});
+
+describe("backoffDelay", () => {
+  it("doubles up to the cap, always within [ceiling/2, ceiling] (full jitter on the upper half)", () => {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const ceiling = Math.min(1000, 100 * 2 ** attempt);
+      for (let sample = 0; sample < 20; sample++) {
+        const delay = backoffDelay(attempt, { initialMs: 100, maxMs: 1000 });
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+      }
+    }
+  });
+});
