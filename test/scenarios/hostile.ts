@@ -308,4 +308,19 @@ export const hostileScenarios: Scenario[] = [
       await assertNothingWritten(target, marker);
     },
   },
+  {
+    name: "hostile: huge, malformed or foreign cursors on the history route are 400, never a crash",
+    async run(target) {
+      const channel = uniqueName("hcur");
+      const other = btoa("other-channel").replace(/=+$/, "");
+      await expectRejections(target, [
+        [ADMIN, `/v1/channels/${channel}/messages?after=${"x".repeat(10_000)}`, {}, 400, "invalid_parameter"],
+        [ADMIN, `/v1/channels/${channel}/messages?after=garbage`, {}, 400, "invalid_cursor"],
+        [ADMIN, `/v1/channels/${channel}/messages?after=YQ.e.${"9".repeat(30)}-0`, {}, 400, "invalid_cursor"],
+        [ADMIN, `/v1/channels/${channel}/messages?after=YQ.e%0A.1-0`, {}, 400, "invalid_cursor"],
+        [ADMIN, `/v1/channels/${channel}/messages?after=${other}.e.1-0`, {}, 400, "invalid_cursor"],
+      ]);
+      await assertNothingWritten(target, channel);
+    },
+  },
 ];

@@ -345,4 +345,27 @@ export const kvScenarios: Scenario[] = [
       assert.deepEqual(found, [`${base}*x`]);
     },
   },
+  {
+    name: "kv: HEAD answers the headers of GET without a body; a CORS preflight needs no token",
+    async run(target) {
+      const key = uniqueName("kv-head");
+      const { etag } = await expectJson<WriteResult>(await put(target, key, textInit("PUT", "hello")), 201);
+      const head = await authed(target, ALL, `/v1/kv/${key}`, { method: "HEAD" });
+      assert.equal(await expectStatus(head, 200), "");
+      assert.equal(head.headers.get("etag"), etag);
+      assert.equal(head.headers.get("content-type"), "text/plain; charset=utf-8");
+      const preflight = await target.fetch(`/v1/kv/${key}`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://app.example",
+          "access-control-request-method": "PUT",
+          "access-control-request-headers": "authorization, if-match, content-type",
+        },
+      });
+      assert.equal(await expectStatus(preflight, 204), "");
+      assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+      assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /If-Match/);
+      assert.match(preflight.headers.get("access-control-expose-headers") ?? "", /ETag/);
+    },
+  },
 ];
