@@ -71,6 +71,11 @@ describe("verifyToken with HS256", () => {
       expect((await rejection(verifyToken(junk, config))).status).toBe(401);
   });
 
+  it("tolerates a future iat (clock skew between issuer and relay)", async () => {
+    const token = await sign({ scope: "admin", iat: now() + 30, exp: now() + 90 }, SECRET, "HS256");
+    expect((await verifyToken(token, config)).scopes).toEqual(["admin"]);
+  });
+
   it("RELAY_AUTH=none allows everything without a token", async () => {
     expect(await verifyToken("anything", parseConfig({ ...base, RELAY_AUTH: "none" }))).toEqual({
       scopes: ["admin"],

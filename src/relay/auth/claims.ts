@@ -30,6 +30,9 @@ const ASYMMETRIC = [
   "EdDSA",
 ] as const;
 type HonoJsonWebKey = NonNullable<Parameters<typeof verifyWithJwks>[1]["keys"]>[number];
+/** exp and nbf are enforced; a future `iat` is not an error (a few seconds of clock skew between the token
+ * issuer and the relay must not lock clients out). */
+const CHECKS = { exp: true, nbf: true, iat: false } as const;
 const BEARER_CHALLENGE = 'Bearer realm="edge-relay"';
 
 /**
@@ -59,9 +62,13 @@ export async function verifyToken(token: string, config: RelayConfig): Promise<C
   let payload: Record<string, unknown>;
   try {
     const alg = decode(token).header.alg;
-    if (alg === "HS256" && secret) payload = await verify(token, secret, "HS256");
+    if (alg === "HS256" && secret) payload = await verify(token, secret, { alg: "HS256", ...CHECKS });
     else if (jwksUrl && (ASYMMETRIC as readonly string[]).includes(alg)) {
-      payload = await verifyWithJwks(token, { keys: await jwks(jwksUrl), allowedAlgorithms: ASYMMETRIC });
+      payload = await verifyWithJwks(token, {
+        keys: await jwks(jwksUrl),
+        allowedAlgorithms: ASYMMETRIC,
+        verification: CHECKS,
+      });
     } else throw unauthorized(`tokens signed with ${JSON.stringify(alg)} are not accepted`);
   } catch (error) {
     if (error instanceof ProblemError) throw error;
