@@ -20,109 +20,169 @@ export function parseProxyCli(argv: string[], env: NodeJS.ProcessEnv, cwd = proc
   const program = new Command("proxy")
     .description("Upstash-compatible REST proxy in front of a Redis server")
     .exitOverride()
-    .configureOutput({ writeErr: () => {} }) // errors are reported by main, once
-    .addOption(
-      new Option("--listen <host:port>", "address to serve on (default 127.0.0.1:8079)").env("PROXY_LISTEN"),
-    )
-    .addOption(new Option("--redis <url>", `Redis URL (default ${DEFAULT_REDIS_URL})`).env("PROXY_REDIS_URL"))
-    .addOption(new Option("--token <token...>", "full-access token (repeatable)").env("PROXY_TOKEN"))
-    .addOption(
-      new Option("--read-only-token <token...>", "read-only token (repeatable)").env("PROXY_READ_ONLY_TOKEN"),
-    )
-    .addOption(
-      new Option(
-        "--tokens-file <path>",
-        'JSON: {"<token>": "redis://..." | {"connection_string", "read_only"}}',
-      ).env("PROXY_TOKENS_FILE"),
-    )
-    .addOption(
-      new Option("--max-body-bytes <n>", "largest request body")
-        .env("PROXY_MAX_BODY_BYTES")
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("--allow-blocking", "serve blocking commands on dedicated connections").env(
-        "PROXY_ALLOW_BLOCKING",
-      ),
-    )
-    .addOption(
-      new Option("--blocking-max-connections <n>", "cap of dedicated blocking connections (default 16)")
-        .env("PROXY_BLOCKING_MAX_CONNECTIONS")
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("--blocking-timeout-ms <ms>", "limit for one blocking command (default 30000)")
-        .env("PROXY_BLOCKING_TIMEOUT_MS")
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("--keepalive-ms <ms>", "keepalive comment interval on streams")
-        .env("PROXY_KEEPALIVE_MS")
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("--command-timeout-ms <ms>", "give up on a Redis reply after this long")
-        .env("PROXY_COMMAND_TIMEOUT_MS")
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("--cors-origin <origin>", "Access-Control-Allow-Origin (default *)").env(
-        "PROXY_CORS_ORIGIN",
-      ),
-    );
+    .configureOutput({ writeErr: () => {} }); // errors are reported by main, once
+  for (const spec of OPTION_SPECS) {
+    const option = new Option(spec.flags, `${spec.help} (env: ${spec.env})`);
+    if (spec.parse) option.argParser(spec.parse);
+    program.addOption(option);
+  }
   program.parse(argv, { from: "user" });
-  const flags = program.opts<{
-    listen?: string;
-    redis?: string;
-    token?: string[] | string;
-    readOnlyToken?: string[] | string;
-    tokensFile?: string;
-    maxBodyBytes?: number;
-    allowBlocking?: boolean | string;
-    blockingMaxConnections?: number;
-    blockingTimeoutMs?: number;
-    keepaliveMs?: number;
-    commandTimeoutMs?: number;
-    corsOrigin?: string;
-  }>();
+  const given = program.opts<Record<string, unknown>>();
+  // Flags win; each falls back to its environment variable (read from `env`, so tests can pass their own).
+  const flags: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) {
+    const fromEnv = env[spec.env];
+    flags[spec.key] =
+      given[spec.key] ?? (fromEnv === undefined || fromEnv === "" ? undefined : envValue(spec, fromEnv));
+  }
 
   const srhMode = env.SRH_MODE?.toLowerCase();
   if (srhMode !== undefined && srhMode !== "env" && srhMode !== "file") {
     throw new InvalidArgumentError(`SRH_MODE must be "env" or "file", got ${JSON.stringify(env.SRH_MODE)}`);
   }
   const redisUrl =
-    flags.redis ?? env.REDIS_URL ?? (srhMode === "env" ? env.SRH_CONNECTION_STRING : undefined);
+    (flags.redis as string | undefined) ??
+    env.REDIS_URL ??
+    (srhMode === "env" ? env.SRH_CONNECTION_STRING : undefined);
   if (srhMode === "env" && !redisUrl) {
     throw new InvalidArgumentError("SRH_MODE=env needs SRH_CONNECTION_STRING (or --redis)");
   }
-  const tokens = [splitList(flags.token), srhMode === "env" && env.SRH_TOKEN ? [env.SRH_TOKEN] : []].flat();
+  const tokens = [
+    splitList(flags.token as Flag),
+    srhMode === "env" && env.SRH_TOKEN ? [env.SRH_TOKEN] : [],
+  ].flat();
   const srhFile = `${cwd}/${SRH_TOKENS_FILE}`;
   const tokensFile =
-    flags.tokensFile ??
+    (flags.tokensFile as string | undefined) ??
     (srhMode === "file" || (srhMode === undefined && tokens.length === 0 && existsSync(srhFile))
       ? srhFile
       : undefined);
 
-  const { host, port } = listenAddress(flags.listen, env);
-  const blocking =
-    flags.allowBlocking !== undefined && flags.allowBlocking !== false && flags.allowBlocking !== "false";
+  const { host, port } = listenAddress(flags.listen as string | undefined, env);
+  const blocking = flags.allowBlocking === true;
+  const number = (key: string) => flags[key] as number | undefined;
   return {
     host,
     port,
     options: {
       redisUrl,
       token: tokens,
-      readOnlyTokens: splitList(flags.readOnlyToken),
+      readOnlyTokens: splitList(flags.readOnlyToken as Flag),
       tokensFile,
-      maxBodyBytes: flags.maxBodyBytes,
+      maxBodyBytes: number("maxBodyBytes"),
       allowBlocking: blocking
-        ? { maxConnections: flags.blockingMaxConnections, timeoutMs: flags.blockingTimeoutMs }
+        ? { maxConnections: number("blockingMaxConnections"), timeoutMs: number("blockingTimeoutMs") }
         : false,
-      keepaliveMs: flags.keepaliveMs,
-      commandTimeoutMs: flags.commandTimeoutMs,
-      corsOrigin: flags.corsOrigin,
+      keepaliveMs: number("keepaliveMs"),
+      commandTimeoutMs: number("commandTimeoutMs"),
+      corsOrigin: flags.corsOrigin as string | undefined,
     },
   };
+}
+
+interface OptionSpec {
+  flags: string;
+  /** commander's camel-cased key. */
+  key: string;
+  env: string;
+  help: string;
+  parse?: (value: string) => number;
+  boolean?: boolean;
+}
+
+const OPTION_SPECS: OptionSpec[] = [
+  {
+    flags: "--listen <host:port>",
+    key: "listen",
+    env: "PROXY_LISTEN",
+    help: "address to serve on (default 127.0.0.1:8079)",
+  },
+  {
+    flags: "--redis <url>",
+    key: "redis",
+    env: "PROXY_REDIS_URL",
+    help: `Redis URL (default ${DEFAULT_REDIS_URL}; also REDIS_URL)`,
+  },
+  {
+    flags: "--token <token...>",
+    key: "token",
+    env: "PROXY_TOKEN",
+    help: "full-access token, repeatable (env: comma-separated)",
+  },
+  {
+    flags: "--read-only-token <token...>",
+    key: "readOnlyToken",
+    env: "PROXY_READ_ONLY_TOKEN",
+    help: "read-only token, repeatable",
+  },
+  {
+    flags: "--tokens-file <path>",
+    key: "tokensFile",
+    env: "PROXY_TOKENS_FILE",
+    help: 'JSON {"<token>": "redis://..." | {"connection_string", "read_only"}}; SRH\'s tokens.json works',
+  },
+  {
+    flags: "--max-body-bytes <n>",
+    key: "maxBodyBytes",
+    env: "PROXY_MAX_BODY_BYTES",
+    help: "largest request body (default 10 MiB)",
+    parse: positive,
+  },
+  {
+    flags: "--allow-blocking",
+    key: "allowBlocking",
+    env: "PROXY_ALLOW_BLOCKING",
+    help: "serve blocking commands on dedicated connections",
+    boolean: true,
+  },
+  {
+    flags: "--blocking-max-connections <n>",
+    key: "blockingMaxConnections",
+    env: "PROXY_BLOCKING_MAX_CONNECTIONS",
+    help: "cap of dedicated blocking connections (default 16)",
+    parse: positive,
+  },
+  {
+    flags: "--blocking-timeout-ms <ms>",
+    key: "blockingTimeoutMs",
+    env: "PROXY_BLOCKING_TIMEOUT_MS",
+    help: "limit for one blocking command (default 30000)",
+    parse: positive,
+  },
+  {
+    flags: "--keepalive-ms <ms>",
+    key: "keepaliveMs",
+    env: "PROXY_KEEPALIVE_MS",
+    help: "keepalive comment interval on streams (default 15000)",
+    parse: positive,
+  },
+  {
+    flags: "--command-timeout-ms <ms>",
+    key: "commandTimeoutMs",
+    env: "PROXY_COMMAND_TIMEOUT_MS",
+    help: "give up on a Redis reply after this long (default 10000)",
+    parse: positive,
+  },
+  {
+    flags: "--cors-origin <origin>",
+    key: "corsOrigin",
+    env: "PROXY_CORS_ORIGIN",
+    help: "Access-Control-Allow-Origin (default *)",
+  },
+];
+
+function envValue(spec: OptionSpec, value: string): unknown {
+  if (spec.boolean) {
+    if (/^(1|true|yes|on)$/i.test(value)) return true;
+    if (/^(0|false|no|off)$/i.test(value)) return false;
+    throw new InvalidArgumentError(`${spec.env} must be true or false, got ${JSON.stringify(value)}`);
+  }
+  if (!spec.parse) return value;
+  try {
+    return spec.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${spec.env}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** `--listen host:port` (IPv6 as `[::1]:8079`); else SRH_PORT on all interfaces, as SRH does; else 127.0.0.1:8079. */
@@ -155,7 +215,9 @@ function positive(value: string): number {
 }
 
 /** Repeated flags arrive as an array; an env variable as one comma-separated string. */
-function splitList(value: string[] | string | undefined): string[] {
+type Flag = string[] | string | undefined;
+
+function splitList(value: Flag): string[] {
   if (value === undefined) return [];
   return [value]
     .flat()

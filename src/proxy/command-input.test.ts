@@ -21,7 +21,12 @@ describe("parseCommand", () => {
 
 describe("parseCommandList", () => {
   it("parses an array of commands and numbers the broken one", () => {
-    expect(parseCommandList([["get", "a"], ["incr", "b"]])).toHaveLength(2);
+    expect(
+      parseCommandList([
+        ["get", "a"],
+        ["incr", "b"],
+      ]),
+    ).toHaveLength(2);
     expect(() => parseCommandList([["get", "a"], "get b"])).toThrow(/command 2 must be a JSON array/);
     expect(() => parseCommandList([])).toThrow(/no commands/);
     expect(() => parseCommandList(["get", "a"])).toThrow(/command 1/);

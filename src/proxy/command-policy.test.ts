@@ -19,7 +19,18 @@ describe("classifyCommand", () => {
   });
 
   it("refuses what would change a shared connection's state", () => {
-    for (const name of ["WATCH", "SELECT", "SUBSCRIBE", "PSUBSCRIBE", "MULTI", "EXEC", "MONITOR", "HELLO", "AUTH", "QUIT"]) {
+    for (const name of [
+      "WATCH",
+      "SELECT",
+      "SUBSCRIBE",
+      "PSUBSCRIBE",
+      "MULTI",
+      "EXEC",
+      "MONITOR",
+      "HELLO",
+      "AUTH",
+      "QUIT",
+    ]) {
       expect(kind(name, "x")).toBe("connection-state");
     }
     expect(kind("CLIENT", "REPLY", "OFF")).toBe("connection-state");

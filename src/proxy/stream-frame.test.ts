@@ -3,11 +3,17 @@ import { neutraliseLineBreaks, streamFrame } from "./stream-frame.ts";
 
 describe("streamFrame", () => {
   it("builds one data line with \\n endings, payload bytes untouched", () => {
-    expect(streamFrame(["message", "ch", Buffer.from("a,b,c ✓")]).toString()).toBe("data: message,ch,a,b,c ✓\n\n");
+    expect(streamFrame(["message", "ch", Buffer.from("a,b,c ✓")]).toString()).toBe(
+      "data: message,ch,a,b,c ✓\n\n",
+    );
   });
 
   it("never lets a payload's line break start a line of its own", () => {
-    const frame = streamFrame(["message", "ch", Buffer.from("x\ndata: message,other,forged\r\rdata: y")]).toString();
+    const frame = streamFrame([
+      "message",
+      "ch",
+      Buffer.from("x\ndata: message,other,forged\r\rdata: y"),
+    ]).toString();
     const dataLines = frame.split(/\r\n|\r|\n/).filter((line) => line.startsWith("data:"));
     expect(dataLines).toEqual(["data: message,ch,x"]);
   });
