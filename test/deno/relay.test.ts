@@ -15,8 +15,16 @@ interface DenoServer {
 }
 interface DenoApi {
   env: { set(name: string, value: string): void };
-  serve(options: { hostname: string; port: number; onListen?: () => void }, handler: (request: Request) => Response | Promise<Response>): DenoServer;
-  test(definition: { name: string; fn: () => Promise<void>; sanitizeOps?: boolean; sanitizeResources?: boolean }): void;
+  serve(
+    options: { hostname: string; port: number; onListen?: () => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): DenoServer;
+  test(definition: {
+    name: string;
+    fn: () => Promise<void>;
+    sanitizeOps?: boolean;
+    sanitizeResources?: boolean;
+  }): void;
 }
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 
@@ -25,8 +33,12 @@ const stack = await startTestStack();
 Deno.env.set("UPSTASH_REDIS_REST_URL", stack.restUrl);
 Deno.env.set("UPSTASH_REDIS_REST_TOKEN", stack.restToken);
 Deno.env.set("RELAY_JWT_SECRET", TEST_JWT_SECRET);
-const { default: handler } = (await import("../../src/entry/deno.ts")) as { default: { fetch(request: Request): Response | Promise<Response> } };
-const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => handler.fetch(request));
+const { default: handler } = (await import("../../src/entry/deno.ts")) as {
+  default: { fetch(request: Request): Response | Promise<Response> };
+};
+const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) =>
+  handler.fetch(request),
+);
 
 const target = socketTarget({
   runtime: "deno",

@@ -12,7 +12,11 @@ interface Page {
   gap: boolean;
 }
 
-async function page(target: RelayTarget, channel: string, query: string): Promise<{ body: Page; calls: number }> {
+async function page(
+  target: RelayTarget,
+  channel: string,
+  query: string,
+): Promise<{ body: Page; calls: number }> {
   const response = await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages${query}`);
   const calls = redisCalls(response);
   assert.equal(response.headers.get("cache-control"), "no-store");
@@ -27,16 +31,28 @@ export const longPollScenarios: Scenario[] = [
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await publish(target, channel, i % 2 ? `text ${i}` : { i }));
       const latest = await page(target, channel, "?limit=2");
-      assert.deepEqual(latest.body.messages.map((m) => m.id), ids.slice(3));
+      assert.deepEqual(
+        latest.body.messages.map((m) => m.id),
+        ids.slice(3),
+      );
       assert.equal(latest.body.cursor, ids[4]);
       assert.equal(latest.body.gap, false);
-      assert.ok(latest.calls <= 2, `one round trip (two the first time the script is loaded), got ${latest.calls}`);
+      assert.ok(
+        latest.calls <= 2,
+        `one round trip (two the first time the script is loaded), got ${latest.calls}`,
+      );
       const after = await page(target, channel, `?after=${ids[0]}&limit=2`);
-      assert.deepEqual(after.body.messages.map((m) => m.id), ids.slice(1, 3));
+      assert.deepEqual(
+        after.body.messages.map((m) => m.id),
+        ids.slice(1, 3),
+      );
       assert.equal(after.body.cursor, ids[2]);
       assert.deepEqual(after.body.messages[0]?.data, "text 1");
       const rest = await page(target, channel, `?after=${after.body.cursor}`);
-      assert.deepEqual(rest.body.messages.map((m) => m.id), ids.slice(3));
+      assert.deepEqual(
+        rest.body.messages.map((m) => m.id),
+        ids.slice(3),
+      );
       const none = await page(target, channel, `?after=${ids[4]}`);
       assert.deepEqual(none.body, { messages: [], cursor: ids[4], gap: false });
       const empty = await page(target, uniqueName("lp-empty"), "");
@@ -63,10 +79,16 @@ export const longPollScenarios: Scenario[] = [
       const { body, calls } = await waiting;
       assert.ok(body.messages.length >= 1, "woken with the new message(s)");
       assert.equal(body.messages[0]?.id, sent[0], "the first message after the cursor comes first");
-      assert.deepEqual(body.messages.map((m) => m.id), sent.slice(0, body.messages.length));
+      assert.deepEqual(
+        body.messages.map((m) => m.id),
+        sent.slice(0, body.messages.length),
+      );
       assert.equal(body.cursor, body.messages.at(-1)?.id);
       assert.equal(body.gap, false);
-      assert.ok(calls <= 5, `no polling: at most read, subscribe, re-read, read (+1 script load), got ${calls}`);
+      assert.ok(
+        calls <= 5,
+        `no polling: at most read, subscribe, re-read, read (+1 script load), got ${calls}`,
+      );
     },
   },
   {
@@ -88,7 +110,10 @@ export const longPollScenarios: Scenario[] = [
       await target.redis.exec(["XTRIM", `relay:{${channel}}:log`, "MAXLEN", "1"]);
       const { body } = await page(target, channel, `?after=${ids[0]}&wait=20`);
       assert.equal(body.gap, true);
-      assert.deepEqual(body.messages.map((m) => m.id), [ids[3]]);
+      assert.deepEqual(
+        body.messages.map((m) => m.id),
+        [ids[3]],
+      );
     },
   },
   {
@@ -107,9 +132,17 @@ export const longPollScenarios: Scenario[] = [
         ["?wait=31", "invalid_parameter"],
         ["?wait=-1", "invalid_parameter"],
       ] as const) {
-        await expectProblem(await authed(target, scope, `/v1/channels/${channel}/messages${query}`), 400, code);
+        await expectProblem(
+          await authed(target, scope, `/v1/channels/${channel}/messages${query}`),
+          400,
+          code,
+        );
       }
-      await expectProblem(await authed(target, `subscribe:${other}`, `/v1/channels/${channel}/messages`), 403, "forbidden");
+      await expectProblem(
+        await authed(target, `subscribe:${other}`, `/v1/channels/${channel}/messages`),
+        403,
+        "forbidden",
+      );
       await expectProblem(await target.fetch(`/v1/channels/${channel}/messages`), 401, "unauthorized");
       await expectProblem(await authed(target, scope, "/v1/channels/a%0D%0Ab/messages"), 400, "invalid_name");
     },
@@ -126,7 +159,8 @@ export const longPollSocketScenarios: Scenario[] = [
       const channel = uniqueName("lp-abort");
       const cursor = await publish(target, channel, { i: 0 });
       const live = `relay:{${channel}}:live`;
-      const numsub = async () => Number(((await target.redis.exec(["PUBSUB", "NUMSUB", live])) as unknown[])[1]);
+      const numsub = async () =>
+        Number(((await target.redis.exec(["PUBSUB", "NUMSUB", live])) as unknown[])[1]);
       const token = await target.token(`subscribe:${channel}`);
       const controller = new AbortController();
       const waitSeconds = 20;
@@ -141,7 +175,11 @@ export const longPollSocketScenarios: Scenario[] = [
       // long-poll writes nothing until it answers: there the subscription lasts until the wait ends (bounded).
       const promptly = target.runtime !== "miniflare-socket" && target.runtime !== "workers";
       const within = promptly ? (waitSeconds - 5) * 1000 : (waitSeconds + 15) * 1000;
-      await eventually(async () => (await numsub()) === 0, "the subscription to be released after the client left", within);
+      await eventually(
+        async () => (await numsub()) === 0,
+        "the subscription to be released after the client left",
+        within,
+      );
     },
   },
 ];

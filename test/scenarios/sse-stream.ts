@@ -40,7 +40,9 @@ export async function openSse(target: RelayTarget, path: string, init: RequestIn
   const response = await target.fetch(path, init);
   if (response.status !== 200) {
     const body = await response.text();
-    assert.fail(`expected an event stream from ${path.replace(/access_token=[^&]+/, "access_token=…")}, got ${response.status}: ${body}`);
+    assert.fail(
+      `expected an event stream from ${path.replace(/access_token=[^&]+/, "access_token=…")}, got ${response.status}: ${body}`,
+    );
   }
   assert.equal(response.headers.get("content-type"), "text/event-stream");
   return readSse(response);
@@ -130,7 +132,11 @@ export function readSse(response: Response): SseStream {
 }
 
 /** Waits until `check` passes (it throws or returns false until then), polling every 100 ms. */
-export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = EVENT_TIMEOUT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { authed, cursorParts, expectJson, expectProblem, jsonInit, redisCalls, textInit } from "./assertions.ts";
+import {
+  authed,
+  cursorParts,
+  expectJson,
+  expectProblem,
+  jsonInit,
+  redisCalls,
+  textInit,
+} from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 import { eventually, openSse, type SseEvent, type SseStream } from "./sse-stream.ts";
 
@@ -18,28 +26,51 @@ interface ResetBody {
   oldest: string | null;
 }
 
-export async function publish(target: RelayTarget, channel: string, data: unknown, query = ""): Promise<string> {
+export async function publish(
+  target: RelayTarget,
+  channel: string,
+  data: unknown,
+  query = "",
+): Promise<string> {
   // A string goes out as text/plain (stored as text), anything else as JSON.
   const init = typeof data === "string" ? textInit("POST", data) : jsonInit("POST", data);
-  const response = await authed(target, `publish:${channel}`, `/v1/channels/${channel}/messages${query}`, init);
+  const response = await authed(
+    target,
+    `publish:${channel}`,
+    `/v1/channels/${channel}/messages${query}`,
+    init,
+  );
   return (await expectJson<{ id: string }>(response, 201)).id;
 }
 
 /** One batch publish (one round trip) of `data` to each channel; returns the ids in channel order. */
-async function publishToEach(target: RelayTarget, channels: string[], data: (channel: string) => unknown): Promise<string[]> {
+async function publishToEach(
+  target: RelayTarget,
+  channels: string[],
+  data: (channel: string) => unknown,
+): Promise<string[]> {
   const body = { messages: channels.map((channel) => ({ channel, data: data(channel) })) };
   const response = await authed(target, "publish:*", "/v1/publish", jsonInit("POST", body));
   return (await expectJson<{ messages: { id: string }[] }>(response, 201)).messages.map((m) => m.id);
 }
 
-async function streamOf(target: RelayTarget, scope: string, path: string, headers: Record<string, string> = {}): Promise<SseStream> {
+async function streamOf(
+  target: RelayTarget,
+  scope: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<SseStream> {
   const token = await target.token(scope);
   return openSse(target, path, { headers: { ...headers, authorization: `Bearer ${token}` } });
 }
 
 const messageOf = (event: SseEvent): MessageBody => JSON.parse(event.data) as MessageBody;
 const resetOf = (event: SseEvent): ResetBody => {
-  assert.equal(event.event, "reset", `expected a reset frame, got ${event.event ?? "message"}: ${event.data}`);
+  assert.equal(
+    event.event,
+    "reset",
+    `expected a reset frame, got ${event.event ?? "message"}: ${event.data}`,
+  );
   return JSON.parse(event.data) as ResetBody;
 };
 const idsOf = (events: SseEvent[]) => events.map((event) => messageOf(event).id);
@@ -53,7 +84,11 @@ async function expectNothingBut(target: RelayTarget, stream: SseStream, channel:
 
 /** History after a cursor, from the relay (the ground truth SSE must match). */
 async function historyIds(target: RelayTarget, channel: string, after: string): Promise<string[]> {
-  const response = await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages?limit=1000&after=${after}`);
+  const response = await authed(
+    target,
+    `subscribe:${channel}`,
+    `/v1/channels/${channel}/messages?limit=1000&after=${after}`,
+  );
   const body = await expectJson<{ messages: MessageBody[]; gap: boolean }>(response, 200);
   assert.equal(body.gap, false);
   return body.messages.map((m) => m.id);
@@ -83,7 +118,10 @@ export const sseScenarios: Scenario[] = [
         assert.equal(a.id, first, "one-channel streams use the message's own cursor as id:");
         assert.equal(a.event, undefined, "`event:` is omitted for type message, so onmessage sees it");
         const message = messageOf(a);
-        assert.deepEqual({ ...message, time: 0 }, { id: first, channel, event: "message", data: { n: 1, text: "line one\nline two" }, time: 0 });
+        assert.deepEqual(
+          { ...message, time: 0 },
+          { id: first, channel, event: "message", data: { n: 1, text: "line one\nline two" }, time: 0 },
+        );
         assert.equal(message.time, Number(cursorParts(first).streamId.split("-")[0]));
         assert.equal(b.id, second);
         assert.equal(b.event, "note");
@@ -99,11 +137,20 @@ export const sseScenarios: Scenario[] = [
       const channel = uniqueName("sse-resume");
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await publish(target, channel, { i }));
-      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events?lastEventId=${ids[3]}`, {
-        "last-event-id": ids[1] as string,
-      });
+      const stream = await streamOf(
+        target,
+        `subscribe:${channel}`,
+        `/v1/channels/${channel}/events?lastEventId=${ids[3]}`,
+        {
+          "last-event-id": ids[1] as string,
+        },
+      );
       try {
-        assert.deepEqual(idsOf(await stream.take(3)), ids.slice(2), "replay starts after the header's cursor");
+        assert.deepEqual(
+          idsOf(await stream.take(3)),
+          ids.slice(2),
+          "replay starts after the header's cursor",
+        );
         const live = await publish(target, channel, { i: 5 });
         assert.equal(messageOf(await stream.next()).id, live);
         await expectNothingBut(target, stream, channel);
@@ -124,7 +171,9 @@ export const sseScenarios: Scenario[] = [
       })();
       // Connect while messages keep coming: some land before the subscribe, some between it and the replay.
       await eventually(async () => published.length >= 3, "the publisher to start");
-      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, { "last-event-id": cursor });
+      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, {
+        "last-event-id": cursor,
+      });
       try {
         await eventually(async () => published.length >= 25, "more messages during the stream");
         publishing = false;
@@ -132,7 +181,11 @@ export const sseScenarios: Scenario[] = [
         const expected = await historyIds(target, channel, cursor);
         assert.deepEqual(expected, published, "history holds what was published, in order");
         const received = idsOf(await stream.take(expected.length));
-        assert.deepEqual(received, expected, "the stream delivers history after the cursor, then live, exactly once");
+        assert.deepEqual(
+          received,
+          expected,
+          "the stream delivers history after the cursor, then live, exactly once",
+        );
         await expectNothingBut(target, stream, channel);
       } finally {
         publishing = false;
@@ -148,7 +201,9 @@ export const sseScenarios: Scenario[] = [
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await publish(target, channel, { i }));
       await target.redis.exec(["XTRIM", `relay:{${channel}}:log`, "MAXLEN", "2"]);
-      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, { "last-event-id": ids[0] as string });
+      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, {
+        "last-event-id": ids[0] as string,
+      });
       let resetId: string | undefined;
       try {
         const reset = await stream.next();
@@ -159,9 +214,15 @@ export const sseScenarios: Scenario[] = [
       } finally {
         await stream.close();
       }
-      const again = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, { "last-event-id": resetId });
+      const again = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, {
+        "last-event-id": resetId,
+      });
       try {
-        assert.deepEqual(idsOf(await again.take(2)), ids.slice(3), "resuming from the reset's id replays from oldest, no second reset");
+        assert.deepEqual(
+          idsOf(await again.take(2)),
+          ids.slice(3),
+          "resuming from the reset's id replays from oldest, no second reset",
+        );
       } finally {
         await again.close();
       }
@@ -174,8 +235,16 @@ export const sseScenarios: Scenario[] = [
       const before = await publish(target, channel, { i: 0 });
       await target.redis.del(`relay:{${channel}}:log`, `relay:{${channel}}:epoch`);
       const after = await publish(target, channel, { i: 1 });
-      assert.notEqual(cursorParts(after).epoch, cursorParts(before).epoch, "the next publish starts a new epoch");
-      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events?lastEventId=${before}`);
+      assert.notEqual(
+        cursorParts(after).epoch,
+        cursorParts(before).epoch,
+        "the next publish starts a new epoch",
+      );
+      const stream = await streamOf(
+        target,
+        `subscribe:${channel}`,
+        `/v1/channels/${channel}/events?lastEventId=${before}`,
+      );
       try {
         assert.deepEqual(resetOf(await stream.next()), { channel, reason: "epoch", oldest: after });
         assert.deepEqual(idsOf(await stream.take(1)), [after]);
@@ -202,7 +271,9 @@ export const sseScenarios: Scenario[] = [
       } finally {
         await stream.close();
       }
-      const resumed = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, { "last-event-id": old });
+      const resumed = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, {
+        "last-event-id": old,
+      });
       try {
         assert.ok(["epoch", "deleted"].includes(resetOf(await resumed.next()).reason));
       } finally {
@@ -235,7 +306,9 @@ export const sseScenarios: Scenario[] = [
         await stream.close();
       }
       const round2 = await publishToEach(target, channels, (channel) => ({ round: 2, channel }));
-      const resumed = await streamOf(target, scope, `/v1/events?${query}`, { "last-event-id": lastId as string });
+      const resumed = await streamOf(target, scope, `/v1/events?${query}`, {
+        "last-event-id": lastId as string,
+      });
       try {
         const replayed = idsOf(await resumed.take(32));
         assert.deepEqual(new Set(replayed), new Set(round2), "every channel replays only what it missed");
@@ -250,9 +323,21 @@ export const sseScenarios: Scenario[] = [
     async run(target) {
       const prefix = uniqueName("sse-pat");
       const pattern = `${prefix}.*`;
-      await expectProblem(await authed(target, `subscribe:${prefix}.a`, `/v1/events?pattern=${pattern}`), 403, "forbidden");
-      await expectProblem(await authed(target, `subscribe:${prefix}.*`, "/v1/events?pattern=*"), 403, "forbidden");
-      const stream = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?pattern=${encodeURIComponent(pattern)}`);
+      await expectProblem(
+        await authed(target, `subscribe:${prefix}.a`, `/v1/events?pattern=${pattern}`),
+        403,
+        "forbidden",
+      );
+      await expectProblem(
+        await authed(target, `subscribe:${prefix}.*`, "/v1/events?pattern=*"),
+        403,
+        "forbidden",
+      );
+      const stream = await streamOf(
+        target,
+        `subscribe:${prefix}.*`,
+        `/v1/events?pattern=${encodeURIComponent(pattern)}`,
+      );
       let lastId: string | undefined;
       try {
         await publish(target, `${prefix}-other`, { no: true });
@@ -266,14 +351,24 @@ export const sseScenarios: Scenario[] = [
         await stream.close();
       }
       const missed = await publish(target, `${prefix}.a`, { yes: 3 });
-      const resumed = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?pattern=${pattern}`, { "last-event-id": lastId as string });
+      const resumed = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?pattern=${pattern}`, {
+        "last-event-id": lastId as string,
+      });
       try {
-        assert.deepEqual(idsOf(await resumed.take(1)), [missed], "channels seen through the pattern are replayed");
+        assert.deepEqual(
+          idsOf(await resumed.take(1)),
+          [missed],
+          "channels seen through the pattern are replayed",
+        );
       } finally {
         await resumed.close();
       }
       // `?` must survive the trip to the upstream subscribe URL (pre-encoded as %3F).
-      const single = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?pattern=${encodeURIComponent(`${prefix}.?`)}`);
+      const single = await streamOf(
+        target,
+        `subscribe:${prefix}.*`,
+        `/v1/events?pattern=${encodeURIComponent(`${prefix}.?`)}`,
+      );
       try {
         await publish(target, `${prefix}.long`, { no: true });
         const x = await publish(target, `${prefix}.x`, { yes: 4 });
@@ -288,8 +383,16 @@ export const sseScenarios: Scenario[] = [
     async run(target) {
       const prefix = uniqueName("sse-raw");
       const channel = `${prefix}.x`;
-      const byChannel = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?channel=${channel}&raw=1`);
-      const byPattern = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?pattern=${prefix}.*&raw=1`);
+      const byChannel = await streamOf(
+        target,
+        `subscribe:${prefix}.*`,
+        `/v1/events?channel=${channel}&raw=1`,
+      );
+      const byPattern = await streamOf(
+        target,
+        `subscribe:${prefix}.*`,
+        `/v1/events?pattern=${prefix}.*&raw=1`,
+      );
       try {
         const receivers = Number(await target.redis.publish(channel, "hello, world"));
         assert.ok(receivers >= 1, "the relay's raw subscription is a real Redis subscriber");
@@ -299,7 +402,10 @@ export const sseScenarios: Scenario[] = [
         assert.deepEqual({ ...raw, time: 0 }, { channel, event: "message", data: "hello, world", time: 0 });
         assert.equal(typeof raw.time, "number");
         const matched = JSON.parse((await byPattern.next()).data) as Record<string, unknown>;
-        assert.deepEqual({ ...matched, time: 0 }, { channel, pattern: `${prefix}.*`, event: "message", data: "hello, world", time: 0 });
+        assert.deepEqual(
+          { ...matched, time: 0 },
+          { channel, pattern: `${prefix}.*`, event: "message", data: "hello, world", time: 0 },
+        );
         // A relay publish is mirrored to the classic channel as the raw payload.
         await publish(target, channel, { via: "relay" });
         assert.equal((JSON.parse((await byChannel.next()).data) as { data: string }).data, '{"via":"relay"}');
@@ -316,11 +422,22 @@ export const sseScenarios: Scenario[] = [
       const channel = `${prefix}.c`;
       const live = `relay:{${channel}}:live`;
       const probe = `relay:{${prefix}.probe}:live`;
-      const stream = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?channel=${channel}&pattern=${prefix}.p*`);
-      const rawStream = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?channel=${prefix}.r&raw=1`);
+      const stream = await streamOf(
+        target,
+        `subscribe:${prefix}.*`,
+        `/v1/events?channel=${channel}&pattern=${prefix}.p*`,
+      );
+      const rawStream = await streamOf(
+        target,
+        `subscribe:${prefix}.*`,
+        `/v1/events?channel=${prefix}.r&raw=1`,
+      );
       try {
         assert.ok((await pubsubCount(target, "PUBSUB", "NUMSUB", live)) >= 1, "subscribed while open");
-        assert.ok(Number(await target.redis.publish(probe, "{}")) >= 1, "the pattern subscription matches while open");
+        assert.ok(
+          Number(await target.redis.publish(probe, "{}")) >= 1,
+          "the pattern subscription matches while open",
+        );
         assert.ok((await pubsubCount(target, "PUBSUB", "NUMSUB", `${prefix}.r`)) >= 1);
       } finally {
         await stream.close();
@@ -328,9 +445,21 @@ export const sseScenarios: Scenario[] = [
       }
       // Workers notices a gone client at the next write (a heartbeat) at the latest.
       const timeout = 60_000;
-      await eventually(async () => (await pubsubCount(target, "PUBSUB", "NUMSUB", live)) === 0, "NUMSUB 0", timeout);
-      await eventually(async () => Number(await target.redis.publish(probe, "{}")) === 0, "no pattern match", timeout);
-      await eventually(async () => (await pubsubCount(target, "PUBSUB", "NUMSUB", `${prefix}.r`)) === 0, "raw NUMSUB 0", timeout);
+      await eventually(
+        async () => (await pubsubCount(target, "PUBSUB", "NUMSUB", live)) === 0,
+        "NUMSUB 0",
+        timeout,
+      );
+      await eventually(
+        async () => Number(await target.redis.publish(probe, "{}")) === 0,
+        "no pattern match",
+        timeout,
+      );
+      await eventually(
+        async () => (await pubsubCount(target, "PUBSUB", "NUMSUB", `${prefix}.r`)) === 0,
+        "raw NUMSUB 0",
+        timeout,
+      );
     },
   },
   {
@@ -338,9 +467,17 @@ export const sseScenarios: Scenario[] = [
     async run(target) {
       const channel = uniqueName("sse-auth");
       await expectProblem(await target.fetch(`/v1/channels/${channel}/events`), 401, "unauthorized");
-      await expectProblem(await target.fetch(`/v1/channels/${channel}/events?access_token=not.a.jwt`), 401, "unauthorized");
+      await expectProblem(
+        await target.fetch(`/v1/channels/${channel}/events?access_token=not.a.jwt`),
+        401,
+        "unauthorized",
+      );
       const other = uniqueName("sse-auth-other");
-      const forbidden = await authed(target, `subscribe:${channel}`, `/v1/events?channel=${channel}&channel=${other}`);
+      const forbidden = await authed(
+        target,
+        `subscribe:${channel}`,
+        `/v1/events?channel=${channel}&channel=${other}`,
+      );
       const problem = await expectProblem(forbidden, 403, "forbidden");
       assert.match(problem.detail, new RegExp(other));
       const token = await target.token(`subscribe:${channel}`, { expiresInSeconds: 2 });
@@ -364,11 +501,19 @@ export const sseScenarios: Scenario[] = [
         ["/v1/events?channel=%FF%FE", {}, "invalid_name"],
         [`/v1/events?channel=${"x".repeat(201)}`, {}, "invalid_name"],
         ["/v1/events?pattern=a[b", {}, "invalid_name"],
-        [`/v1/events?${Array.from({ length: 65 }, (_, i) => `channel=c${i}`).join("&")}`, {}, "invalid_parameter"],
+        [
+          `/v1/events?${Array.from({ length: 65 }, (_, i) => `channel=c${i}`).join("&")}`,
+          {},
+          "invalid_parameter",
+        ],
         ["/v1/events?channel=a&lastEventId=garbage", {}, "invalid_cursor"],
         // Under the 16 KB header limit of Node's HTTP server (a bigger one is the runtime's 431, not ours).
         ["/v1/events?channel=a", { "last-event-id": "x".repeat(8000) }, "invalid_cursor"],
-        ["/v1/events?channel=a", { "last-event-id": Array.from({ length: 300 }, (_, i) => `YQ.e${i}.1-0`).join("~") }, "invalid_cursor"],
+        [
+          "/v1/events?channel=a",
+          { "last-event-id": Array.from({ length: 300 }, (_, i) => `YQ.e${i}.1-0`).join("~") },
+          "invalid_cursor",
+        ],
         ["/v1/events?channel=a", { "last-event-id": `YQ.e.${"9".repeat(30)}-0` }, "invalid_cursor"],
         ["/v1/events?channel=a&raw=yes", {}, "invalid_parameter"],
         ["/v1/events?channel=a&raw=1&lastEventId=YQ.e.1-0", {}, "invalid_parameter"],
@@ -387,7 +532,9 @@ export const sseScenarios: Scenario[] = [
       const cursor = await publish(target, channels[0] as string, { i: 0 });
       await publish(target, channels[0] as string, { i: 1 });
       const query = channels.map((channel) => `channel=${channel}`).join("&");
-      const stream = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?${query}`, { "last-event-id": cursor });
+      const stream = await streamOf(target, `subscribe:${prefix}.*`, `/v1/events?${query}`, {
+        "last-event-id": cursor,
+      });
       try {
         // 3 subscribe streams + 1 pipelined replay (+1 the first time the history script meets this Redis).
         const calls = redisCalls(stream.response);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { Redis as NodeRedis } from "@upstash/redis";
-import { describe, it } from "vitest";
-import { inject } from "vitest";
+import { describe, inject, it } from "vitest";
 import { createApp } from "../../src/relay/app.ts";
 import { parseConfig } from "../../src/relay/config.ts";
 import { createRelayRedis, type RedisCallCounter } from "../../src/relay/redis/client.ts";
@@ -57,7 +56,10 @@ describe("sse lifecycle (workerd, custom config)", () => {
     const { stream, counter } = await openCounted(`subscribe:${channel}`, `/v1/channels/${channel}/events`);
     try {
       const atHeaders = redisCalls(stream.response);
-      await eventually(async () => stream.comments.filter((c) => c === "keepalive").length >= 5, "5 keepalives");
+      await eventually(
+        async () => stream.comments.filter((c) => c === "keepalive").length >= 5,
+        "5 keepalives",
+      );
       assert.equal(counter.count, atHeaders, "no Redis call after the headers, however many heartbeats");
     } finally {
       await stream.close();
@@ -71,15 +73,25 @@ describe("sse lifecycle (workerd, custom config)", () => {
     const query = channels.map((channel) => `channel=${channel}`).join("&");
     const { stream, counter } = await openCounted(`subscribe:${prefix}.*`, `/v1/events?${query}`);
     const atHeaders = redisCalls(stream.response);
-    assert.ok(atHeaders <= channels.length + 2, `${channels.length} streams + the position read, got ${atHeaders}`);
+    assert.ok(
+      atHeaders <= channels.length + 2,
+      `${channels.length} streams + the position read, got ${atHeaders}`,
+    );
     const sent: string[] = [];
     try {
       for (let i = 0; i < 10; i++) sent.push(await publish(target, channels[i % 3] as string, { i }));
       const received = await stream.take(10);
-      assert.deepEqual(received.map((event) => (JSON.parse(event.data) as { id: string }).id), sent);
+      assert.deepEqual(
+        received.map((event) => (JSON.parse(event.data) as { id: string }).id),
+        sent,
+      );
       await stream.ended(30_000);
       assert.equal(stream.retry, 1000, "rotation tells EventSource to come back soon");
-      assert.equal(counter.count, atHeaders, "live messages and heartbeats cost no Redis call: the budget is per connection");
+      assert.equal(
+        counter.count,
+        atHeaders,
+        "live messages and heartbeats cost no Redis call: the budget is per connection",
+      );
     } finally {
       await stream.close();
     }
@@ -89,7 +101,11 @@ describe("sse lifecycle (workerd, custom config)", () => {
     });
     try {
       const next = await resumed.stream.next();
-      assert.equal((JSON.parse(next.data) as { id: string }).id, missed, "the message published during the rotation comes first");
+      assert.equal(
+        (JSON.parse(next.data) as { id: string }).id,
+        missed,
+        "the message published during the rotation comes first",
+      );
     } finally {
       await resumed.stream.close();
     }
@@ -99,16 +115,22 @@ describe("sse lifecycle (workerd, custom config)", () => {
     const { target } = relayWith({ RELAY_SSE_MAX_BACKLOG: "5", RELAY_HEARTBEAT_MS: "60000" });
     const channel = uniqueName("slow");
     const token = await target.token(`subscribe:${channel}`);
-    const response = await target.fetch(`/v1/channels/${channel}/events`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await target.fetch(`/v1/channels/${channel}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(response.status, 200);
     const live = `relay:{${channel}}:live`;
-    const numsub = async () => Number(((await target.redis.exec(["PUBSUB", "NUMSUB", live])) as unknown[])[1]);
+    const numsub = async () =>
+      Number(((await target.redis.exec(["PUBSUB", "NUMSUB", live])) as unknown[])[1]);
     assert.equal(await numsub(), 1);
     // Nobody reads the body: the relay's writes block on backpressure while messages keep coming.
     const big = "x".repeat(4096);
     for (let round = 0; round < 10 && (await numsub()) > 0; round++) {
       const body = { messages: Array.from({ length: 10 }, (_, i) => ({ channel, data: { round, i, big } })) };
-      await expectJson(await authed(target, `publish:${channel}`, "/v1/publish", jsonInit("POST", body)), 201);
+      await expectJson(
+        await authed(target, `publish:${channel}`, "/v1/publish", jsonInit("POST", body)),
+        201,
+      );
     }
     await eventually(async () => (await numsub()) === 0, "the slow consumer's subscription to be released");
     // What the client does get is a prefix of the messages, then the end: it resumes from its last id.

@@ -1,7 +1,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import { ProblemError } from "../../protocol/problems.ts";
 import { isChannelName } from "../../protocol/names.ts";
-import { channelOfLiveChannel, channelKeys, livePattern } from "../redis/keys.ts";
+import { ProblemError } from "../../protocol/problems.ts";
+import { channelKeys, channelOfLiveChannel, livePattern } from "../redis/keys.ts";
 import { type LiveNotification, parseLiveNotification } from "../redis/notification.ts";
 import { subscribeUpstream, type UpstreamSubscription } from "./upstream.ts";
 
@@ -33,7 +33,8 @@ export function openLiveFeed(redis: Redis, options: LiveFeedOptions): UpstreamSu
       const notification = parseLiveNotification(channel, message.payload);
       if (notification === null) return;
       // A pattern stream hands back the pattern as subscribed (relay:{p}:live); report the relay pattern.
-      const pattern = message.pattern === undefined ? undefined : channelOfLiveChannel(message.pattern) ?? undefined;
+      const pattern =
+        message.pattern === undefined ? undefined : (channelOfLiveChannel(message.pattern) ?? undefined);
       options.onNotification(notification, pattern);
     },
   });

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { type ChannelPosition, CursorError, decodeCompoundCursor } from "../../protocol/cursor.ts";
 import { channelNameSchema, channelPatternSchema } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
@@ -23,7 +23,9 @@ interface EventsRequest {
  */
 export const eventsRoutes = new Hono<RelayEnv>()
   .get("/events", (c) => serveEvents(c, c.req.queries("channel") ?? []))
-  .get("/channels/:channel/events", (c) => serveEvents(c, [channelParam(c), ...(c.req.queries("channel") ?? [])]));
+  .get("/channels/:channel/events", (c) =>
+    serveEvents(c, [channelParam(c), ...(c.req.queries("channel") ?? [])]),
+  );
 
 async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promise<Response> {
   const request = parseEventsRequest(c, channelParams);
@@ -33,7 +35,11 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   const { config, redis, claims } = c.var;
   const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
   if (request.raw) {
-    return openRawStream(c, redis, config, { channels: request.channels, patterns: request.patterns, closeAt });
+    return openRawStream(c, redis, config, {
+      channels: request.channels,
+      patterns: request.patterns,
+      closeAt,
+    });
   }
   return openRelayStream(c, redis, config, {
     channels: request.channels,
@@ -44,9 +50,13 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
 }
 
 function parseEventsRequest(c: Context<RelayEnv>, channelParams: string[]): EventsRequest {
-  const channels = unique(channelParams.map((value) => parseOrThrow(channelNameSchema, value, "invalid_name", "channel")));
+  const channels = unique(
+    channelParams.map((value) => parseOrThrow(channelNameSchema, value, "invalid_name", "channel")),
+  );
   const patterns = unique(
-    (c.req.queries("pattern") ?? []).map((value) => parseOrThrow(channelPatternSchema, value, "invalid_name", "pattern")),
+    (c.req.queries("pattern") ?? []).map((value) =>
+      parseOrThrow(channelPatternSchema, value, "invalid_name", "pattern"),
+    ),
   );
   if (channels.length + patterns.length === 0) {
     throw new ProblemError("invalid_parameter", "name at least one `channel=` or `pattern=` to subscribe to");
@@ -65,7 +75,10 @@ function parseEventsRequest(c: Context<RelayEnv>, channelParams: string[]): Even
 function parseRawFlag(value: string | undefined): boolean {
   if (value === undefined || value === "0" || value === "false") return false;
   if (value === "" || value === "1" || value === "true") return true;
-  throw new ProblemError("invalid_parameter", `raw: must be 1 or 0, got ${JSON.stringify(value.slice(0, 40))}`);
+  throw new ProblemError(
+    "invalid_parameter",
+    `raw: must be 1 or 0, got ${JSON.stringify(value.slice(0, 40))}`,
+  );
 }
 
 /** Raw streams are live only: a cursor cannot be honoured, so asking for one is an error, not a silent gap. */

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { type ChannelPosition, CursorError, decodeCompoundCursor } from "../../protocol/cursor.ts";
 import { ProblemError } from "../../protocol/problems.ts";
 import { historyQuerySchema } from "../../protocol/schemas.ts";
@@ -38,7 +38,11 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     };
     let arrived: boolean;
     try {
-      arrived = await waitForChannel(redis, channel, { timeoutMs: waitMs, signal: c.req.raw.signal, recheck: reread });
+      arrived = await waitForChannel(redis, channel, {
+        timeoutMs: waitMs,
+        signal: c.req.raw.signal,
+        recheck: reread,
+      });
     } catch (error) {
       throw liveFeedUnavailable(error);
     }
@@ -65,7 +69,10 @@ function positionFor(channel: string, cursor: string): ChannelPosition {
   const position = positions.get(channel);
   if (!position) {
     const named = [...positions.keys()].slice(0, 3).join(", ");
-    throw new ProblemError("invalid_cursor", `after: the cursor positions channel(s) ${named}, not ${channel}`);
+    throw new ProblemError(
+      "invalid_cursor",
+      `after: the cursor positions channel(s) ${named}, not ${channel}`,
+    );
   }
   return position;
 }

@@ -3,7 +3,9 @@ import { formatFrame } from "./frame.ts";
 
 describe("formatFrame", () => {
   it("writes id, event, retry and one data: line per line of data, then a blank line", () => {
-    expect(formatFrame({ id: "c1", event: "note", data: "a\nb\r\nc" })).toBe("id: c1\nevent: note\ndata: a\ndata: b\ndata: c\n\n");
+    expect(formatFrame({ id: "c1", event: "note", data: "a\nb\r\nc" })).toBe(
+      "id: c1\nevent: note\ndata: a\ndata: b\ndata: c\n\n",
+    );
     expect(formatFrame({ retry: 1000 })).toBe("retry: 1000\n\n");
   });
   it("omits event: for the default type message", () => {

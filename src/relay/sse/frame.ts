@@ -23,7 +23,8 @@ const LINE_BREAK = /\r\n|\r|\n/;
 export function formatFrame(frame: SseFrame): string {
   let text = "";
   if (frame.id !== undefined) text += `id: ${singleLine("id", frame.id)}\n`;
-  if (frame.event !== undefined && frame.event !== "message") text += `event: ${singleLine("event", frame.event)}\n`;
+  if (frame.event !== undefined && frame.event !== "message")
+    text += `event: ${singleLine("event", frame.event)}\n`;
   if (frame.retry !== undefined) text += `retry: ${Math.max(0, Math.trunc(frame.retry))}\n`;
   if (frame.data !== undefined) {
     for (const line of frame.data.split(LINE_BREAK)) text += `data: ${line}\n`;
@@ -32,6 +33,7 @@ export function formatFrame(frame: SseFrame): string {
 }
 
 function singleLine(field: string, value: string): string {
-  if (LINE_BREAK.test(value)) throw new Error(`SSE ${field} must not contain CR or LF: ${JSON.stringify(value)}`);
+  if (LINE_BREAK.test(value))
+    throw new Error(`SSE ${field} must not contain CR or LF: ${JSON.stringify(value)}`);
   return value;
 }

@@ -28,7 +28,10 @@ describe("stream positions", () => {
     expect(many.eventId()).toBeUndefined();
     many.advance(at("a", "E", "5-0"));
     many.advance(at("b", "0", "0-0"));
-    expect([...decodeCompoundCursor(many.eventId() as string).values()]).toEqual([at("a", "E", "5-0"), at("b", "0", "0-0")]);
+    expect([...decodeCompoundCursor(many.eventId() as string).values()]).toEqual([
+      at("a", "E", "5-0"),
+      at("b", "0", "0-0"),
+    ]);
   });
   it("past the compound limit it forgets the least recently active pattern channel, never a named one", () => {
     const positions = createStreamPositions(false, new Set(["named"]));

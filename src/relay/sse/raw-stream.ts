@@ -6,7 +6,7 @@ import { openRawFeed, type RawMessage } from "../live/raw.ts";
 import { createFeedBridge } from "./bridge.ts";
 import { formatFrame } from "./frame.ts";
 import { eventStreamResponse } from "./response.ts";
-import { createSseSession, sessionLimits, type SseEndReason } from "./session.ts";
+import { createSseSession, type SseEndReason, sessionLimits } from "./session.ts";
 
 export interface RawStreamRequest {
   channels: readonly string[];
@@ -20,7 +20,12 @@ export interface RawStreamRequest {
  * `id:`, nothing to resume; a payload with a newline arrives cut at it (the Upstash subscribe stream is
  * line-based).
  */
-export async function openRawStream(c: Context, redis: Redis, config: RelayConfig, request: RawStreamRequest): Promise<Response> {
+export async function openRawStream(
+  c: Context,
+  redis: Redis,
+  config: RelayConfig,
+  request: RawStreamRequest,
+): Promise<Response> {
   const bridge = createFeedBridge<RawMessage>();
   const feed = openRawFeed(redis, {
     channels: request.channels,

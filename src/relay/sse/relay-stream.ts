@@ -1,11 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Context } from "hono";
-import {
-  type ChannelPosition,
-  decodeCursor,
-  EMPTY_EPOCH,
-  START_STREAM_ID,
-} from "../../protocol/cursor.ts";
+import { type ChannelPosition, decodeCursor, EMPTY_EPOCH, START_STREAM_ID } from "../../protocol/cursor.ts";
 import type { Message, ResetNotice, ResetReason } from "../../protocol/message.ts";
 import type { RelayConfig } from "../config.ts";
 import { liveFeedUnavailable, openLiveFeed } from "../live/feed.ts";
@@ -16,7 +11,7 @@ import { createFeedBridge } from "./bridge.ts";
 import { formatFrame } from "./frame.ts";
 import { createStreamPositions, precedingStreamId, type StreamPositions } from "./positions.ts";
 import { eventStreamResponse } from "./response.ts";
-import { createSseSession, sessionLimits, type SseEndReason } from "./session.ts";
+import { createSseSession, type SseEndReason, sessionLimits } from "./session.ts";
 
 /** Messages per channel per replay round trip. */
 export const REPLAY_PAGE = 500;
@@ -140,7 +135,8 @@ function renderReplay(
 ): string {
   if (!resume?.has(result.channel)) return "";
   let text = "";
-  if (result.reset) text += renderReset(positions, result.channel, result.reset.reason, result.reset.oldest, result);
+  if (result.reset)
+    text += renderReset(positions, result.channel, result.reset.reason, result.reset.oldest, result);
   for (const message of result.messages) text += renderMessage(positions, message, decodeCursor(message.id));
   return text;
 }
@@ -149,8 +145,16 @@ function renderLive(positions: StreamPositions, notification: LiveNotification):
   if (notification.kind === "reset") {
     const sent = positions.get(notification.channel);
     if (sent?.epoch === notification.epoch) return undefined; // already past the drop (replay or a twin stream)
-    positions.advance({ channel: notification.channel, epoch: notification.epoch, streamId: START_STREAM_ID });
-    return resetFrame(positions, { channel: notification.channel, reason: notification.reason, oldest: null });
+    positions.advance({
+      channel: notification.channel,
+      epoch: notification.epoch,
+      streamId: START_STREAM_ID,
+    });
+    return resetFrame(positions, {
+      channel: notification.channel,
+      reason: notification.reason,
+      oldest: null,
+    });
   }
   const { message, position } = notification;
   if (!positions.isNew(position)) return undefined;
@@ -194,5 +198,3 @@ function renderReset(
 function resetFrame(positions: StreamPositions, notice: ResetNotice): string {
   return formatFrame({ id: positions.eventId(), event: "reset", data: JSON.stringify(notice) });
 }
-
-

@@ -3,7 +3,13 @@ import type { RelayConfig } from "../config.ts";
 import { formatFrame, KEEPALIVE_FRAME } from "./frame.ts";
 
 /** Why a stream ended; logged and used by tests. */
-export type SseEndReason = "client-gone" | "lifetime" | "token-expired" | "slow-consumer" | "upstream-error" | "done";
+export type SseEndReason =
+  | "client-gone"
+  | "lifetime"
+  | "token-expired"
+  | "slow-consumer"
+  | "upstream-error"
+  | "done";
 
 export interface SseSessionOptions<T> {
   stream: SSEStreamingApi;
@@ -41,7 +47,12 @@ export interface SseSession<T> {
 export const ROTATION_RETRY_MS = 1000;
 
 /** The session options every relay stream takes from the config. */
-export function sessionLimits(config: RelayConfig, stream: SSEStreamingApi, signal: AbortSignal, closeAt: number | undefined) {
+export function sessionLimits(
+  config: RelayConfig,
+  stream: SSEStreamingApi,
+  signal: AbortSignal,
+  closeAt: number | undefined,
+) {
   return {
     stream,
     signal,

@@ -1,5 +1,5 @@
-import { unstable_startWorker } from "wrangler";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
+import { unstable_startWorker } from "wrangler";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { socketTarget } from "./socket-target.ts";
 import { allSuites } from "./suites.ts";

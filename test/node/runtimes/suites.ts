@@ -1,5 +1,5 @@
-import type { Scenario } from "../../scenarios/harness.ts";
 import { authScenarios } from "../../scenarios/auth.ts";
+import type { Scenario } from "../../scenarios/harness.ts";
 import { hostileScenarios } from "../../scenarios/hostile.ts";
 import { kvScenarios } from "../../scenarios/kv.ts";
 import { longPollScenarios, longPollSocketScenarios } from "../../scenarios/longpoll.ts";
