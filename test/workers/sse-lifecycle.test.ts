@@ -5,7 +5,7 @@ import { createApp } from "../../src/relay/app.ts";
 import { parseConfig } from "../../src/relay/config.ts";
 import { createRelayRedis, type RedisCallCounter } from "../../src/relay/redis/client.ts";
 import { TEST_JWT_SECRET } from "../helpers/constants.ts";
-import { authed, expectJson, jsonInit, redisCalls } from "../scenarios/assertions.ts";
+import { authed, expectJson, expectProblem, jsonInit, redisCalls } from "../scenarios/assertions.ts";
 import { mintToken, type RelayTarget, uniqueName } from "../scenarios/harness.ts";
 import { publish } from "../scenarios/sse.ts";
 import { eventually, openSse, readSse } from "../scenarios/sse-stream.ts";
@@ -137,5 +137,18 @@ describe("sse lifecycle (workerd, custom config)", () => {
     const stream = readSse(response);
     await stream.ended();
     assert.ok(stream.pending().length < 100, "the stream was cut before the backlog was delivered");
+  });
+
+  it("when Redis cannot be reached, SSE and long-poll answer 503 problems before any stream starts", async () => {
+    const { target } = relayWith({ UPSTASH_REDIS_REST_TOKEN: "not-the-proxy-token" });
+    const channel = uniqueName("down");
+    const sse = await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`);
+    const problem = await expectProblem(sse, 503, "redis_unavailable");
+    assert.match(problem.detail, /live feed|Redis/);
+    const raw = await authed(target, `subscribe:${channel}`, `/v1/events?channel=${channel}&raw=1`);
+    await expectProblem(raw, 503, "redis_unavailable");
+    const poll = await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages?wait=5`);
+    assert.equal(poll.status, 503, await poll.clone().text());
+    await poll.body?.cancel();
   });
 });
