@@ -19,7 +19,7 @@ import {
   measureLongPoll,
   relayLongPollTarget,
 } from "./relay/long-poll.ts";
-import { residentBytes, totalResidentBytes } from "./relay/process-memory.ts";
+import { cpuSeconds, residentBytes, totalResidentBytes } from "./relay/proc.ts";
 import { type MemoryReading, type RelayBenchReport, renderReport } from "./relay/report.ts";
 import { measureRoundTrips } from "./relay/round-trips.ts";
 import { type RelayBenchStack, startRelayBenchStack } from "./relay/stack.ts";
@@ -68,7 +68,8 @@ export async function run(
       const withMemory = subscribers === Math.max(...sizes);
       const reading = emptyReading(subscribers);
       phase(`fan-out to ${subscribers}: direct Redis`);
-      const directResult = await fanout(direct, plan, withMemory, {
+      const directCpu = () => ({ client: clientCpuSeconds(), "redis-server": cpuSeconds(stack.redisPid) });
+      const directResult = await fanout(direct, plan, withMemory, directCpu, {
         before: async () => {
           reading.redis.before = await settled(() => residentBytes(stack.redisPid));
         },
@@ -77,7 +78,13 @@ export async function run(
         },
       });
       phase(`fan-out to ${subscribers}: relay`);
-      const relayResult = await fanout(relay, plan, withMemory, {
+      const relayCpu = () => ({
+        client: clientCpuSeconds(),
+        workerd: stack.workerdPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+        proxy: cpuSeconds(stack.proxyPid),
+        "redis-server": cpuSeconds(stack.redisPid),
+      });
+      const relayResult = await fanout(relay, plan, withMemory, relayCpu, {
         before: async () => {
           ({ workerd: reading.workerd.before, proxy: reading.proxy.before } = await settled(() =>
             relayMemory(stack),
@@ -124,6 +131,7 @@ function fanout(
   target: FanoutTarget,
   plan: FanoutPlan,
   withMemory: boolean,
+  cpu: () => Record<string, number>,
   memory: { before(): Promise<void>; open(): Promise<void> },
 ): Promise<FanoutResult> {
   const kind = target.name === "relay" ? "relay" : "direct";
@@ -131,7 +139,7 @@ function fanout(
     target,
     channel(`${kind}-${plan.subscribers}`),
     plan,
-    withMemory ? { beforeOpen: memory.before, afterOpen: memory.open } : {},
+    withMemory ? { beforeOpen: memory.before, afterOpen: memory.open, cpu } : { cpu },
   );
 }
 
@@ -167,6 +175,12 @@ function emptyReading(streams: number): MemoryReading {
 
 function relayMemory(stack: RelayBenchStack): { workerd: number; proxy: number } {
   return { workerd: totalResidentBytes(stack.workerdPids()), proxy: residentBytes(stack.proxyPid) };
+}
+
+/** This process: the benchmark's own subscribers and publisher. */
+function clientCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 async function settled<T>(read: () => T): Promise<T> {

@@ -28,12 +28,18 @@ export interface FanoutResult {
   reconnects: number;
   resets: number;
   errors: string[];
+  /** CPU seconds each sampled process spent from "all open" to the last burst delivery. */
+  cpu: Record<string, number>;
+  /** Deliveries in that window (closed loop and burst, including warm-up). */
+  deliveries: number;
 }
 
 /** Hooks around the moment every subscriber is open (used to read process memory with N streams open). */
 export interface FanoutHooks {
   beforeOpen?(): Promise<void> | void;
   afterOpen?(): Promise<void> | void;
+  /** CPU seconds used so far, per process name; sampled once all are open and after the last delivery. */
+  cpu?(): Record<string, number>;
 }
 
 const WAIT_PER_MESSAGE_MS = 15_000;
@@ -52,6 +58,7 @@ export async function measureFanout(
   const tap = await target.tap?.(channel, tracker.emitted);
   try {
     await hooks.afterOpen?.();
+    const cpuBefore = hooks.cpu?.() ?? {};
     let seq = 0;
     const latencyFrom = plan.warmup;
     const latencyTo = plan.warmup + plan.latencyMessages;
@@ -76,6 +83,7 @@ export async function measureFanout(
     const expected = receivedBefore + plan.subscribers * plan.burstMessages;
     await tracker.waitForTotal(expected, Math.max(30_000, plan.burstMessages * 100));
     const burstEnd = tracker.lastArrival(burstFrom, burstTo);
+    const cpuAfter = hooks.cpu?.() ?? {};
     const delivered = tracker.total - receivedBefore;
     // Let late duplicates show up before checking.
     await new Promise((done) => setTimeout(done, 300));
@@ -91,6 +99,10 @@ export async function measureFanout(
       reconnects: subscribers.reconnects(),
       resets: subscribers.resets(),
       errors: subscribers.errors(),
+      cpu: Object.fromEntries(
+        Object.entries(cpuAfter).map(([name, used]) => [name, used - (cpuBefore[name] ?? 0)]),
+      ),
+      deliveries: tracker.total,
     };
   } finally {
     await tap?.close();

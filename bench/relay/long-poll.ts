@@ -135,8 +135,21 @@ export function relayLongPollTarget(
       return {
         async poll(cursor, signal) {
           const url = `${messagesUrl(channel)}?after=${encodeURIComponent(cursor)}&limit=${PAGE}&wait=${waitSeconds}`;
-          const response = await fetch(url, { headers: { Authorization: authorization }, signal });
-          const text = await response.text();
+          // One controller per request: a signal shared by thousands of fetches collects a listener per fetch.
+          const request = new AbortController();
+          const onAbort = () => request.abort();
+          signal.addEventListener("abort", onAbort, { once: true });
+          let response: Response;
+          let text: string;
+          try {
+            response = await fetch(url, {
+              headers: { Authorization: authorization },
+              signal: request.signal,
+            });
+            text = await response.text();
+          } finally {
+            signal.removeEventListener("abort", onAbort);
+          }
           if (response.status !== 200)
             throw new Error(`GET ${url} answered ${response.status}: ${text.slice(0, 500)}`);
           const body = JSON.parse(text) as {

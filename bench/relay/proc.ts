@@ -1,3 +1,4 @@
+/** Reading other processes from /proc (Linux): resident memory, CPU time, descendants. */
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Resident set size of one process in bytes (VmRSS in /proc/<pid>/status), or 0 when it is gone. */
@@ -17,6 +18,20 @@ export function totalResidentBytes(pids: readonly number[]): number {
   for (const pid of pids) total += residentBytes(pid);
   return total;
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state is field 3, utime field 14, stime field 15 (in clock ticks, 100 per second on Linux).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
 
 interface ProcessEntry {
   pid: number;

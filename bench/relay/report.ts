@@ -54,6 +54,7 @@ export function renderReport(results: RelayBenchResults): RelayBenchReport {
     roundTripSection(results.roundTrips),
     latencySection(results.fanouts, verdicts),
     burstSection(results.fanouts),
+    cpuSection(results.fanouts),
     results.memory ? memorySection(results.memory, verdicts) : "",
     longPollSection(results.longPoll),
   ];
@@ -176,6 +177,37 @@ function burstSection(fanouts: RelayBenchResults["fanouts"]): string {
       ratio(relay.deliveriesPerSecond, direct.deliveriesPerSecond),
     ]),
   )}`;
+}
+
+const CPU_COLUMNS = ["client", "workerd", "proxy", "redis-server"];
+
+function cpuSection(fanouts: RelayBenchResults["fanouts"]): string {
+  const rows = fanouts.flatMap(({ relay, direct }) =>
+    [direct, relay].map((result) => {
+      const server = CPU_COLUMNS.slice(1).reduce((sum, name) => sum + (result.cpu[name] ?? 0), 0);
+      return [
+        String(result.subscribers),
+        result.target,
+        String(result.deliveries),
+        ...CPU_COLUMNS.map((name) => (name in result.cpu ? fixed(result.cpu[name] ?? 0) : "–")),
+        fixed((server / result.deliveries) * 1e6, 1),
+      ];
+    }),
+  );
+  return (
+    "### CPU during fan-out (seconds, from all subscribers open to the last delivery; 2 shared cores)\n\n" +
+    "`client` is the benchmark process itself (its subscribers and publisher); server side is everything else.\n\n" +
+    markdownTable(
+      [
+        "subscribers",
+        "path",
+        "deliveries",
+        ...CPU_COLUMNS.map((name) => `${name} s`),
+        "server CPU µs per delivery",
+      ],
+      rows,
+    )
+  );
 }
 
 function memorySection(memory: MemoryReading, verdicts: Verdict[]): string {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/cli/free-port.ts";
 import { stopChild } from "./child-process.ts";
-import { descendantsNamed } from "./process-memory.ts";
+import { descendantsNamed } from "./proc.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
