@@ -65,15 +65,17 @@ export async function startPrivateProxy(
   const redis = await startRedisServer();
   const proxy = createProxy({ log: () => {}, ...options, redisUrl: options.redisUrl ?? redis.url });
   const { url } = await proxy.listen({ host: "127.0.0.1", port: 0 });
-  return {
+  const stack: PrivateProxy = {
     url,
     redis,
     proxy,
+    // Reads the fields at stop time: a test may replace the Redis (restart) or the proxy.
     async stop() {
-      await proxy.close();
-      await redis.stop();
+      await stack.proxy.close();
+      await stack.redis.stop();
     },
   };
+  return stack;
 }
 
 /** Waits until `check` passes (polling), or fails with its last error after `timeoutMs`. */

@@ -7,37 +7,35 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProxyCli } from "../../../src/proxy/cli-config.ts";
 import { createProxy } from "../../../src/proxy/index.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
-import { type PrivateProxy, startPrivateProxy, unique } from "./proxy-fixtures.ts";
+import { startPrivateProxy, unique } from "./proxy-fixtures.ts";
 
 describe("tokens file: token → Redis URL, SRH's tokens.json as it is", () => {
+  let first: RedisServer;
   let second: RedisServer;
-  let stack: PrivateProxy;
+  let proxy: ReturnType<typeof createProxy>;
+  let url: string;
   beforeAll(async () => {
-    second = await startRedisServer();
-    const dir = mkdtempSync(join(tmpdir(), "proxy-tokens-"));
-    const file = join(dir, "tokens.json");
-    stack = await startPrivateProxy({ token: "placeholder" });
+    [first, second] = await Promise.all([startRedisServer(), startRedisServer()]);
+    const file = join(mkdtempSync(join(tmpdir(), "proxy-tokens-")), "tokens.json");
     writeFileSync(
       file,
       JSON.stringify({
-        "srh-token": { srh_id: "one", connection_string: stack.redis.url, max_connections: 3 },
+        "srh-token": { srh_id: "one", connection_string: first.url, max_connections: 3 },
         "plain-url-token": second.url,
         "reader-token": { connection_string: second.url, read_only: true },
       }),
     );
-    await stack.proxy.close();
-    const proxy = createProxy({ tokensFile: file, log: () => {} });
-    const { url } = await proxy.listen();
-    stack = { ...stack, url, proxy };
+    proxy = createProxy({ tokensFile: file, log: () => {} });
+    ({ url } = await proxy.listen());
   });
   afterAll(async () => {
-    await stack.stop();
-    await second.stop();
+    await proxy.close();
+    await Promise.all([first.stop(), second.stop()]);
   });
 
   it("routes each token to its own Redis", async () => {
-    const first = new Redis({ url: stack.url, token: "srh-token", retry: false });
-    const other = new Redis({ url: stack.url, token: "plain-url-token", retry: false });
+    const first = new Redis({ url: url, token: "srh-token", retry: false });
+    const other = new Redis({ url: url, token: "plain-url-token", retry: false });
     const k = unique("route");
     await first.set(k, "first");
     expect(await other.get(k)).toBeNull();
@@ -45,16 +43,16 @@ describe("tokens file: token → Redis URL, SRH's tokens.json as it is", () => {
     expect(await first.get(k)).toBe("first");
     expect(await other.get(k)).toBe("second");
     expect(
-      await new Redis({ url: stack.url, token: "placeholder", retry: false })
+      await new Redis({ url: url, token: "placeholder", retry: false })
         .get(k)
         .catch((error: Error) => error.message),
     ).toMatch(/Unauthorized/);
   });
 
   it("lets a read-only token read and nothing else", async () => {
-    const writer = new Redis({ url: stack.url, token: "plain-url-token", retry: false });
+    const writer = new Redis({ url: url, token: "plain-url-token", retry: false });
     const reader = new Redis({
-      url: stack.url,
+      url: url,
       token: "reader-token",
       retry: false,
       enableAutoPipelining: false,
@@ -69,7 +67,7 @@ describe("tokens file: token → Redis URL, SRH's tokens.json as it is", () => {
     await expect(reader.eval("return 1", [], [])).rejects.toThrow(/NOPERM/);
     await expect(reader.publish("ch", "x")).rejects.toThrow(/NOPERM/);
     await expect(reader.exec(["CONFIG", "SET", "maxmemory", "1"])).rejects.toThrow(/NOPERM/);
-    const pipeline = await fetch(`${stack.url}/pipeline`, {
+    const pipeline = await fetch(`${url}/pipeline`, {
       method: "POST",
       headers: { authorization: "Bearer reader-token" },
       body: JSON.stringify([
@@ -83,7 +81,7 @@ describe("tokens file: token → Redis URL, SRH's tokens.json as it is", () => {
       { error: expect.stringMatching(/NOPERM.*'DEL'/) },
       { result: 1 },
     ]);
-    const tx = await fetch(`${stack.url}/multi-exec`, {
+    const tx = await fetch(`${url}/multi-exec`, {
       method: "POST",
       headers: { authorization: "Bearer reader-token" },
       body: JSON.stringify([
