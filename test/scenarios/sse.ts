@@ -525,6 +525,56 @@ export const sseScenarios: Scenario[] = [
     },
   },
   {
+    name: "sse hostile writers: junk on a relay live channel is ignored; a stored event name with CR/LF or `reset` cannot forge frames",
+    async run(target) {
+      const channel = uniqueName("sse-foreign");
+      const cursor = await publish(target, channel, { i: 0 });
+      const { epoch } = cursorParts(cursor);
+      const log = `relay:{${channel}}:log`;
+      // A foreign writer (EVAL/XADD from another language) stores entries with hostile event names.
+      const evil = String(
+        await target.redis.exec(["XADD", log, "*", "data", "x", "type", "text", "event", "a\nevent: reset"]),
+      );
+      const forged = String(
+        await target.redis.exec(["XADD", log, "*", "data", "y", "type", "text", "event", "reset"]),
+      );
+      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`, {
+        "last-event-id": cursor,
+      });
+      try {
+        const [first, second] = (await stream.take(2)) as [SseEvent, SseEvent];
+        assert.equal(first.event, undefined, "an invalid stored event name is sent as a plain message");
+        assert.equal(messageOf(first).id.endsWith(evil), true);
+        assert.equal(messageOf(first).data, "x");
+        assert.equal(second.event, undefined, "a stored `reset` cannot forge a reset frame");
+        assert.equal(messageOf(second).id.endsWith(forged), true);
+        const live = `relay:{${channel}}:live`;
+        await target.redis.publish(live, "not json at all");
+        await target.redis.publish(live, JSON.stringify({ id: "1-0" }));
+        // A foreign publisher doing XADD + PUBLISH itself, with a hostile event name.
+        const note = { id: "99999999999999-0", epoch, type: "text", data: "z", event: "b\r\nevent: reset" };
+        await target.redis.exec([
+          "XADD",
+          log,
+          note.id,
+          "data",
+          note.data,
+          "type",
+          note.type,
+          "event",
+          note.event,
+        ]);
+        await target.redis.publish(live, JSON.stringify(note));
+        const injected = await stream.next();
+        assert.equal(injected.event, undefined);
+        assert.equal(messageOf(injected).data, "z");
+        await expectNothingBut(target, stream, channel);
+      } finally {
+        await stream.close();
+      }
+    },
+  },
+  {
     name: "sse budget: opening a stream costs one upstream stream per channel plus one replay pipeline",
     async run(target) {
       const prefix = uniqueName("sse-budget");

@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { Context } from "hono";
 import { type ChannelPosition, decodeCursor, EMPTY_EPOCH, START_STREAM_ID } from "../../protocol/cursor.ts";
 import type { Message, ResetNotice, ResetReason } from "../../protocol/message.ts";
+import { EVENT_REGEX, RESERVED_EVENTS } from "../../protocol/names.ts";
 import type { RelayConfig } from "../config.ts";
 import { liveFeedUnavailable, openLiveFeed } from "../live/feed.ts";
 import { patternMatcher } from "../live/pattern.ts";
@@ -11,7 +12,7 @@ import { createFeedBridge } from "./bridge.ts";
 import { formatFrame } from "./frame.ts";
 import { createStreamPositions, precedingStreamId, type StreamPositions } from "./positions.ts";
 import { eventStreamResponse } from "./response.ts";
-import { createSseSession, type SseEndReason, sessionLimits } from "./session.ts";
+import { createSseSession, type SseEndReason, type SseSession, sessionLimits } from "./session.ts";
 
 /** Messages per channel per replay round trip. */
 export const REPLAY_PAGE = 500;
@@ -52,10 +53,10 @@ export async function openRelayStream(
     onNotification: bridge.push,
     onError: bridge.fail,
   });
-  let replay: HistoryResult[];
+  let firstPage: HistoryResult[];
   try {
     await feed.ready;
-    replay = await readHistories(redis, replayRequests(request));
+    firstPage = await readHistories(redis, replayRequests(request));
   } catch (error) {
     feed.close();
     throw liveFeedUnavailable(error);
@@ -70,30 +71,42 @@ export async function openRelayStream(
         request.onEnd?.(reason);
       },
     });
-    bridge.attach(session);
-    if (session.ended) return;
-
-    startPositions(positions, replay, request.resume);
-    const rounds = Math.ceil(config.history / REPLAY_PAGE) + 1;
-    for (let round = 0; round < rounds && !session.ended; round++) {
-      let text = "";
-      for (const result of replay) text += renderReplay(positions, result, request.resume);
-      if (text) await session.write(text);
-      const behind = replay.filter((result) => result.messages.length >= REPLAY_PAGE);
-      if (behind.length === 0 || session.ended) break;
-      try {
-        replay = await readHistories(
-          redis,
-          behind.map((result) => ({ channel: result.channel, after: result.position, limit: REPLAY_PAGE })),
-        );
-      } catch {
-        // Redis failed mid-replay: end the stream; the client resumes from the last id it got.
-        session.end("upstream-error");
-        return;
-      }
+    try {
+      bridge.attach(session);
+      await writeReplay(session, redis, config, positions, firstPage, request.resume);
+    } catch (error) {
+      // Redis failed mid-replay (or a stored entry could not be framed): end here; the client resumes
+      // from the last id it got.
+      console.error("relay: SSE replay failed:", error instanceof Error ? error.message : error);
+      session.end("upstream-error");
     }
     await session.run();
   });
+}
+
+/** Writes the replay: the first page read before the headers, then more pages for channels still behind. */
+async function writeReplay(
+  session: SseSession<LiveNotification>,
+  redis: Redis,
+  config: RelayConfig,
+  positions: StreamPositions,
+  firstPage: HistoryResult[],
+  resume: ReadonlyMap<string, ChannelPosition> | null,
+): Promise<void> {
+  startPositions(positions, firstPage, resume);
+  let page = firstPage;
+  const rounds = Math.ceil(config.history / REPLAY_PAGE) + 1;
+  for (let round = 0; round < rounds && !session.ended; round++) {
+    let text = "";
+    for (const result of page) text += renderReplay(positions, result, resume);
+    if (text) await session.write(text);
+    const behind = page.filter((result) => result.messages.length >= REPLAY_PAGE);
+    if (behind.length === 0 || session.ended) return;
+    page = await readHistories(
+      redis,
+      behind.map((result) => ({ channel: result.channel, after: result.position, limit: REPLAY_PAGE })),
+    );
+  }
 }
 
 /** One history read per channel: after its cursor position, or its "now" for a live-only start. */
@@ -171,7 +184,20 @@ function renderLive(positions: StreamPositions, notification: LiveNotification):
 function renderMessage(positions: StreamPositions, message: Message, position: ChannelPosition): string {
   if (!positions.isNew(position)) return "";
   positions.advance(position);
-  return formatFrame({ id: positions.eventId(), event: message.event, data: JSON.stringify(message) });
+  return formatFrame({
+    id: positions.eventId(),
+    event: frameEvent(message.event),
+    data: JSON.stringify(message),
+  });
+}
+
+/**
+ * The `event:` for a message. A writer that bypassed the relay (EVAL from another language) may have stored
+ * any text: a name that is not a valid event type, or the reserved `reset`, is sent as a plain message
+ * (its `data.event` still says what was stored), so it can neither break the frame nor forge a reset.
+ */
+function frameEvent(event: string): string | undefined {
+  return EVENT_REGEX.test(event) && !RESERVED_EVENTS.includes(event) ? event : undefined;
 }
 
 function renderReset(

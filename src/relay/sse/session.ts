@@ -37,7 +37,7 @@ export interface SseSession<T> {
   end(reason: SseEndReason): void;
   /** Writes text now (replay frames before the live loop starts). */
   write(text: string): Promise<void>;
-  /** Writes queued items, heartbeats and the final `retry:` until the stream ends. */
+  /** Writes queued items, heartbeats and the final `retry:` until the stream ends; then ends the session. */
   run(): Promise<void>;
   readonly ended: boolean;
   readonly endReason: SseEndReason | undefined;
@@ -121,6 +121,16 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   }
 
   async function run() {
+    try {
+      await loop();
+    } finally {
+      // Also when rendering or writing threw: the subscription is released on every way out.
+      end(endReason ?? (stream.aborted ? "client-gone" : "done"));
+      if (!stream.aborted) await stream.close();
+    }
+  }
+
+  async function loop() {
     let nextHeartbeat = Date.now() + options.heartbeatMs;
     while (live()) {
       if (queue.length > 0) {
@@ -136,12 +146,12 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
       const now = Date.now();
       if (options.closeAt !== undefined && now >= options.closeAt) {
         end("token-expired");
-        break;
+        return;
       }
       if (now >= rotateAt) {
         await write(formatFrame({ retry: options.retryMs }));
         end("lifetime");
-        break;
+        return;
       }
       if (now >= nextHeartbeat) {
         await write(KEEPALIVE_FRAME);
@@ -150,8 +160,6 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
       }
       await sleep(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY) - now);
     }
-    end(endReason ?? (stream.aborted ? "client-gone" : "done"));
-    if (!stream.aborted) await stream.close();
   }
 
   return {
