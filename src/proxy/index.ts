@@ -104,9 +104,12 @@ export function createProxy(options: ProxyOptions): Proxy {
           const current = server;
           const drained = new Promise<void>((resolve) => current.close(() => resolve()));
           for (const stream of [...streams]) stream.end();
+          // Keep-alive connections become idle as their last request finishes: close each as it does.
           current.closeIdleConnections();
+          const sweeper = setInterval(() => current.closeIdleConnections(), 50);
           const grace = setTimeout(() => current.closeAllConnections(), resolved.shutdownGraceMs);
           await drained;
+          clearInterval(sweeper);
           clearTimeout(grace);
         }
         await Promise.all([...backends.values()].map((backend) => backend.close()));
