@@ -195,6 +195,59 @@ export const sseScenarios: Scenario[] = [
     },
   },
   {
+    name: "sse: multi-channel hand-off under concurrent publishing: per channel no gap, no duplicate, order kept",
+    async run(target) {
+      const prefix = uniqueName("sse-mhandoff");
+      const channels = [`${prefix}.a`, `${prefix}.b`, `${prefix}.c`];
+      const query = channels.map((channel) => `channel=${channel}`).join("&");
+      const scope = `subscribe:${prefix}.*`;
+      const first = await streamOf(target, scope, `/v1/events?${query}`);
+      const start = await publishToEach(target, channels, () => ({ start: true }));
+      try {
+        await first.take(3);
+      } finally {
+        await first.close();
+      }
+      const cursor = first.lastEventId as string;
+      let publishing = true;
+      const published = new Map<string, string[]>(channels.map((channel) => [channel, []]));
+      let count = 0;
+      const publisher = (async () => {
+        for (let i = 0; publishing || i < 15; i++) {
+          const channel = channels[i % channels.length] as string;
+          published.get(channel)?.push(await publish(target, channel, { i }));
+          count += 1;
+        }
+      })();
+      await eventually(async () => count >= 4, "the publisher to start");
+      const stream = await streamOf(target, scope, `/v1/events?${query}`, { "last-event-id": cursor });
+      try {
+        await eventually(async () => count >= 12, "more messages during the stream");
+        publishing = false;
+        await publisher;
+        const received = idsOf(await stream.take(count)).map((id) => ({
+          id,
+          channel: cursorParts(id).channel,
+        }));
+        for (const [index, channel] of channels.entries()) {
+          const expected = await historyIds(target, channel, start[index] as string);
+          assert.deepEqual(expected, published.get(channel));
+          const got = received.filter((message) => message.channel === channel).map((message) => message.id);
+          assert.deepEqual(
+            got,
+            expected,
+            `channel ${channel}: exactly the messages after the cursor, in order`,
+          );
+        }
+        await expectNothingBut(target, stream, channels[2] as string);
+      } finally {
+        publishing = false;
+        await publisher;
+        await stream.close();
+      }
+    },
+  },
+  {
     name: "sse: a cursor behind trimmed history gets event: reset (trimmed, oldest) with an id, then the replay from oldest",
     async run(target) {
       const channel = uniqueName("sse-trim");
