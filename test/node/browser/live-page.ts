@@ -119,6 +119,23 @@ export class LivePage {
     return Number(await this.text(`#count-${name}`));
   }
 
+  /**
+   * Lists keys under `prefix` and shows `key` in the list, pressing "More" as a user would: SCAN may need several
+   * pages to reach it in a busy database (other tests share the redis-server).
+   */
+  async listUntilShown(prefix: string, key: string): Promise<void> {
+    await this.page.fill("#kv-prefix", prefix);
+    await this.page.click("#kv-list");
+    const wanted = this.page.locator(`#kv-keys button[data-key="${key}"]`);
+    const more = this.page.locator("#kv-more");
+    for (;;) {
+      await this.page.waitForSelector('#kv-keys[aria-busy="false"] li');
+      if ((await wanted.count()) > 0) return;
+      if (await more.isHidden()) throw new Error(`the key list ended without ${key}`);
+      await more.click();
+    }
+  }
+
   /** Waits for the KV result line to change to a new outcome and returns it. */
   async kvResultAfter(action: () => Promise<void>): Promise<{ kind: string; text: string }> {
     await this.page.evaluate(() => {

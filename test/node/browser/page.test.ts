@@ -178,8 +178,7 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     expect((await admin.kv.get(key))?.value).toEqual({ theme: "dark", size: 12 });
 
     // Browse: list by prefix, open the key, see its value.
-    await page.fill("#kv-prefix", `${prefix}:`);
-    await page.click("#kv-list");
+    await pageA.listUntilShown(`${prefix}:`, key);
     expect((await pageA.kvResultAfter(() => page.click(`#kv-keys button[data-key="${key}"]`))).text).toMatch(
       /^loaded, etag "/,
     );
@@ -210,7 +209,18 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     expect(note?.text).toBe("plain words, not JSON");
     expect(note?.contentType).toMatch(/^text\/plain/);
 
+    // A JSON string stays JSON, not text.
+    await page.click("#kv-new");
+    await page.fill("#kv-key", `${prefix}:quoted`);
+    await page.selectOption("#kv-format", "json");
+    await page.fill("#kv-value", '"quoted"');
+    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).kind).toBe("ok");
+    const quoted = await admin.kv.get(`${prefix}:quoted`);
+    expect(quoted?.text).toBe('"quoted"');
+    expect(quoted?.contentType).toMatch(/^application\/json/);
+
     // Delete.
+    await pageA.listUntilShown(`${prefix}:`, key);
     await pageA.kvResultAfter(() => page.click(`#kv-keys button[data-key="${key}"]`));
     expect((await pageA.kvResultAfter(() => page.click("#kv-delete"))).text).toBe(`deleted ${key}`);
     expect(await admin.kv.get(key)).toBeNull();
@@ -263,8 +273,7 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
 
   it("leaves a screenshot of the page in use", async () => {
     // The page most worth seeing: B has messages, a reconnect and a reset; give it a key list too.
-    await pageB.page.fill("#kv-prefix", `${prefix}:`);
-    await pageB.page.click("#kv-list");
+    await pageB.listUntilShown(`${prefix}:`, `${prefix}:note`);
     await pageB.kvResultAfter(() => pageB.page.click(`#kv-keys button[data-key="${prefix}:note"]`));
     await pageB.page.fill("#publish-channel", channel);
     mkdirSync(join(ROOT, ".test-results"), { recursive: true });

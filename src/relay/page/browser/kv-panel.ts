@@ -1,10 +1,10 @@
-import { json, type RelayClient, RelayError } from "../../../client/index.ts";
+import { type RelayClient, RelayError } from "../../../client/index.ts";
 import { byId, element, showResult } from "./dom.ts";
 import { explain } from "./explain.ts";
 import { isJsonType, parseTyped } from "./typed-value.ts";
 
-/** Keys listed per request (a hint: SCAN may return fewer). */
-const PAGE_SIZE = 50;
+/** SCAN COUNT per request: a hint of keys examined, so a rare prefix in a big database needs several pages. */
+const PAGE_SIZE = 500;
 /** Empty SCAN pages read per click before handing over to "More" (a rare prefix in a big database). */
 const MAX_EMPTY_PAGES = 20;
 
@@ -36,6 +36,7 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
     const run = ++listing;
     if (fromStart) cursor = "0";
     more.hidden = true;
+    keys.setAttribute("aria-busy", "true");
     try {
       // SCAN pages may be empty while the cursor is not "0": keep going until something shows or it ends.
       let added = 0;
@@ -59,6 +60,8 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
     } catch (error) {
       if (run !== listing) return;
       keys.replaceChildren(element("li", "empty", `could not list keys: ${explain(error)}`));
+    } finally {
+      if (run === listing) keys.setAttribute("aria-busy", "false");
     }
   }
 
@@ -121,9 +124,7 @@ export function mountKvPanel(client: () => RelayClient): { refresh(): void } {
     save.disabled = true;
     showResult(result, "saving…", "busy");
     try {
-      const stored =
-        typeof parsed.value === "string" && format.value === "json" ? json(parsed.value) : parsed.value;
-      const written = await client().kv.set(key, stored, {
+      const written = await client().kv.set(key, parsed.value, {
         ...(sameKey && loaded ? { ifMatch: loaded.etag } : { ifNoneMatch: "*" as const }),
         ttl: ttlText ? Number(ttlText) : undefined,
       });

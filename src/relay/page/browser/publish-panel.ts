@@ -1,4 +1,4 @@
-import { json, type RelayClient } from "../../../client/index.ts";
+import type { RelayClient } from "../../../client/index.ts";
 import { byId, showResult } from "./dom.ts";
 import { explain } from "./explain.ts";
 import { parseTyped } from "./typed-value.ts";
@@ -20,9 +20,7 @@ export function mountPublishPanel(client: () => RelayClient): void {
     button.disabled = true;
     showResult(result, "publishing…", "busy");
     try {
-      const value =
-        typeof parsed.value === "string" && format.value === "json" ? json(parsed.value) : parsed.value;
-      const published = await client().publish(channel.value.trim(), value, {
+      const published = await client().publish(channel.value.trim(), parsed.value, {
         event: event.value.trim() || undefined,
       });
       showResult(result, `published ${published.id}`, "ok");

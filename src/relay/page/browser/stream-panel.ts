@@ -13,7 +13,6 @@ export function mountStreamPanel(client: () => RelayClient, feed: Feed): { start
   const channels = byId("channels", HTMLInputElement);
   const patterns = byId("patterns", HTMLInputElement);
   const after = byId("after", HTMLInputElement);
-  const subscribeButton = byId("subscribe", HTMLButtonElement);
   const stopButton = byId("unsubscribe", HTMLButtonElement);
 
   let running: AbortController | undefined;
@@ -103,7 +102,6 @@ export function mountStreamPanel(client: () => RelayClient, feed: Feed): { start
     stop();
     feed.connection("idle", "stopped");
   });
-  subscribeButton.disabled = false;
 
   return {
     start: () => void start(),
