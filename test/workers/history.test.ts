@@ -177,14 +177,20 @@ describe("readHistory", () => {
     ]);
   });
 
-  it("delivers text from a foreign publisher that stored invalid JSON under type=json, and rejects a wrong-type log", async () => {
+  it("delivers foreign entries safely (invalid JSON under type=json as text, hostile event names as `message`), and rejects a wrong-type log", async () => {
     const channel = uniqueName("h-foreign");
     const keys = channelKeys(channel);
     await raw.set(keys.epoch, "foreignEpoch");
     await raw.xadd(keys.log, "*", { data: "{not json", type: "json" });
+    await raw.xadd(keys.log, "*", { data: "x", type: "text", event: "a\nevent: reset" });
+    await raw.xadd(keys.log, "*", { data: "y", type: "binary", event: "reset" });
     const result = await readHistory(redis, { channel, limit: 10 });
-    expect(result.messages.map((m) => m.data)).toEqual(["{not json"]);
-    expect(encodeCursor(result.position)).toBe(result.messages[0]?.id);
+    expect(result.messages.map((m) => [m.data, m.event])).toEqual([
+      ["{not json", "message"],
+      ["x", "message"],
+      ["y", "message"],
+    ]);
+    expect(encodeCursor(result.position)).toBe(result.messages[2]?.id);
     const broken = uniqueName("h-wrongtype");
     await raw.set(channelKeys(broken).log, "a string");
     await expect(readHistory(redis, { channel: broken, limit: 1 })).rejects.toThrow(/WRONGTYPE/);

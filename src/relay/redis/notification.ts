@@ -7,7 +7,7 @@ import {
   streamIdTime,
 } from "../../protocol/cursor.ts";
 import type { JsonValue, Message } from "../../protocol/message.ts";
-import { DEFAULT_EVENT } from "../../protocol/names.ts";
+import { DEFAULT_EVENT, EVENT_REGEX, RESERVED_EVENTS } from "../../protocol/names.ts";
 
 /** The stored form of one message: the fields of its stream entry (design §2). */
 export interface StoredEntry {
@@ -26,7 +26,7 @@ export function messageFromEntry(
   return {
     id: encodeCursor({ channel, epoch, streamId }),
     channel,
-    event: entry.event || DEFAULT_EVENT,
+    event: validEvent(entry.event),
     data: decodeData(entry),
     time: streamIdTime(streamId),
   };
@@ -43,6 +43,16 @@ export function entryFromFields(fields: readonly unknown[]): StoredEntry {
     else if (name === "event") entry.event = value;
   }
   return entry;
+}
+
+/**
+ * The stored event name if it is a valid, unreserved one; else `message`. Entries written by foreign
+ * publishers may hold anything (CR/LF, `reset`), and an event name ends up in an SSE `event:` line.
+ */
+function validEvent(event: string | undefined): string {
+  return event !== undefined && EVENT_REGEX.test(event) && !RESERVED_EVENTS.includes(event)
+    ? event
+    : DEFAULT_EVENT;
 }
 
 function decodeData(entry: StoredEntry): JsonValue {
