@@ -24,7 +24,10 @@ export interface SseStream {
   comments: string[];
   /** The last `retry:` value seen. */
   retry: number | undefined;
-  /** The last `id:` seen: what EventSource would send as Last-Event-ID. */
+  /**
+   * What EventSource would send as Last-Event-ID: the last `id:` of a completed frame, also of a frame
+   * without data (which eventsource-parser does not report, so it is tracked from the raw lines here).
+   */
   lastEventId: string | undefined;
   /** Events that arrived and were not taken yet. */
   pending(): SseEvent[];
@@ -83,7 +86,6 @@ export function readSse(response: Response): SseStream {
   };
   const parser = createParser({
     onEvent(message: EventSourceMessage) {
-      if (message.id !== undefined) stream.lastEventId = message.id;
       queue.push({ id: message.id, event: message.event, data: message.data });
       wake();
     },
@@ -95,6 +97,21 @@ export function readSse(response: Response): SseStream {
       stream.retry = retry;
     },
   });
+  // The WHATWG rule: an `id:` line sets the last-event-ID buffer; a blank line (a dispatch) commits it.
+  let partial = "";
+  let idBuffer: string | undefined;
+  function trackIds(chunk: string) {
+    const lines = (partial + chunk).split(/\r\n|\r|\n/);
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "") {
+        if (idBuffer !== undefined) stream.lastEventId = idBuffer;
+      } else if (line.startsWith("id:")) {
+        const value = line.slice(line.startsWith("id: ") ? 4 : 3);
+        if (!value.includes("\0")) idBuffer = value;
+      }
+    }
+  }
   function wake() {
     for (const waiter of waiters.splice(0)) waiter();
   }
@@ -119,6 +136,7 @@ export function readSse(response: Response): SseStream {
       for (;;) {
         const { value, done: finished } = await reader.read();
         if (finished) break;
+        trackIds(value);
         parser.feed(value);
       }
     } catch {

@@ -132,6 +132,38 @@ export const sseScenarios: Scenario[] = [
     },
   },
   {
+    name: "sse: a client that leaves before any message resumes from where it connected (id:-only frame, and at rotation)",
+    async run(target) {
+      const prefix = uniqueName("sse-idle");
+      for (const path of [
+        `/v1/channels/${prefix}.one/events`,
+        `/v1/events?channel=${prefix}.a&channel=${prefix}.b`,
+      ]) {
+        const channel = path.includes(".one") ? `${prefix}.one` : `${prefix}.b`;
+        const first = await streamOf(target, `subscribe:${prefix}.*`, path);
+        try {
+          await eventually(async () => first.lastEventId !== undefined, "the stream to state its position");
+        } finally {
+          await first.close();
+        }
+        assert.equal(first.pending().length, 0, "the position frame fires no event");
+        const missed = await publish(target, channel, { missed: true });
+        const second = await streamOf(target, `subscribe:${prefix}.*`, path, {
+          "last-event-id": first.lastEventId as string,
+        });
+        try {
+          assert.equal(
+            messageOf(await second.next()).id,
+            missed,
+            "published between the two connections, not lost",
+          );
+        } finally {
+          await second.close();
+        }
+      }
+    },
+  },
+  {
     name: "sse: resume replays exactly the missed messages; Last-Event-ID wins over ?lastEventId=",
     async run(target) {
       const channel = uniqueName("sse-resume");

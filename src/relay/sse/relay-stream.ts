@@ -66,6 +66,7 @@ export async function openRelayStream(
     const session = createSseSession<LiveNotification>({
       ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt),
       render: (notification) => renderLive(positions, notification),
+      position: () => positions.eventId(),
       onEnd(reason) {
         feed.close();
         request.onEnd?.(reason);
@@ -99,8 +100,12 @@ async function writeReplay(
   for (let round = 0; round < rounds && !session.ended; round++) {
     let text = "";
     for (const result of page) text += renderReplay(positions, result, resume);
-    if (text) await session.write(text);
     const behind = page.filter((result) => result.messages.length >= REPLAY_PAGE);
+    // Done: state where the stream stands with an `id:`-only frame. EventSource records it without firing
+    // an event, so a client that drops before the first message still resumes from here, not from "now".
+    const position = positions.eventId();
+    if (behind.length === 0 && position !== undefined) text += formatFrame({ id: position });
+    if (text) await session.write(text);
     if (behind.length === 0 || session.ended) return;
     page = await readHistories(
       redis,

@@ -20,6 +20,11 @@ export interface SseSessionOptions<T> {
   lifetimeMs: number;
   /** The reconnection delay sent with `retry:` on rotation. */
   retryMs: number;
+  /**
+   * The stream's current position, repeated as `id:` in the rotation frame: EventSource keeps the last `id:`
+   * it saw (even from a frame without data), so the reconnect resumes exactly there.
+   */
+  position?(): string | undefined;
   /** Epoch ms at which the stream closes without `retry:` (the token's `exp`). */
   closeAt?: number;
   /** Unsent items past this count close the stream: the client resumes from its cursor. */
@@ -149,7 +154,7 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
         return;
       }
       if (now >= rotateAt) {
-        await write(formatFrame({ retry: options.retryMs }));
+        await write(formatFrame({ id: options.position?.(), retry: options.retryMs }));
         end("lifetime");
         return;
       }
