@@ -13,17 +13,18 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { connectDirect } from "./relay/direct-redis.ts";
 import { type FanoutPlan, type FanoutResult, measureFanout } from "./relay/fanout.ts";
+import { measureStreamFloor } from "./relay/floor.ts";
 import {
   directLongPollTarget,
   type LongPollPlan,
   measureLongPoll,
   relayLongPollTarget,
 } from "./relay/long-poll.ts";
-import { cpuSeconds, residentBytes, totalResidentBytes } from "./relay/proc.ts";
+import { cpuSeconds, totalResidentBytes } from "./relay/proc.ts";
 import { type MemoryReading, type RelayBenchReport, renderReport } from "./relay/report.ts";
 import { measureRoundTrips } from "./relay/round-trips.ts";
 import { type RelayBenchStack, startRelayBenchStack } from "./relay/stack.ts";
-import { directTarget, type FanoutTarget, relayTarget } from "./relay/targets.ts";
+import { directTarget, relayTarget } from "./relay/targets.ts";
 
 export const name = "relay";
 export type { RelayBenchReport };
@@ -63,43 +64,35 @@ export async function run(
 
     const fanouts: Array<{ relay: FanoutResult; direct: FanoutResult }> = [];
     let memory: MemoryReading | undefined;
+    const largest = Math.max(...sizes);
     for (const subscribers of sizes) {
       const plan = { subscribers, ...planFor(subscribers) };
-      const withMemory = subscribers === Math.max(...sizes);
-      const reading = emptyReading(subscribers);
+      const reading = subscribers === largest ? emptyReading(subscribers) : undefined;
       phase(`fan-out to ${subscribers}: direct Redis`);
-      const directCpu = () => ({ client: clientCpuSeconds(), "redis-server": cpuSeconds(stack.redisPid) });
-      const directResult = await fanout(direct, plan, withMemory, directCpu, {
-        before: async () => {
-          reading.redis.before = await settled(() => residentBytes(stack.redisPid));
+      const redisOnly = () => ({ "redis-server": [stack.redisPid] });
+      const directResult = await measureFanout(direct, channel(`direct-${subscribers}`), plan, {
+        cpu: () => cpuByProcess(redisOnly()),
+        beforeOpen: async () => {
+          if (reading) reading.redis.before = (await settledRss(redisOnly()))["redis-server"] ?? 0;
         },
-        open: async () => {
-          reading.redis.open = await settled(() => residentBytes(stack.redisPid));
+        afterOpen: async () => {
+          if (reading) reading.redis.open = (await settledRss(redisOnly()))["redis-server"] ?? 0;
         },
       });
       phase(`fan-out to ${subscribers}: relay`);
-      const relayCpu = () => ({
-        client: clientCpuSeconds(),
-        workerd: stack.workerdPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0),
-        proxy: cpuSeconds(stack.proxyPid),
-        "redis-server": cpuSeconds(stack.redisPid),
-      });
-      const relayResult = await fanout(relay, plan, withMemory, relayCpu, {
-        before: async () => {
-          ({ workerd: reading.workerd.before, proxy: reading.proxy.before } = await settled(() =>
-            relayMemory(stack),
-          ));
+      const relayResult = await measureFanout(relay, channel(`relay-${subscribers}`), plan, {
+        cpu: () => cpuByProcess(relayProcesses(stack)),
+        beforeOpen: async () => {
+          if (reading) reading.relay.before = await settledRss(relayProcesses(stack));
         },
-        open: async () => {
-          ({ workerd: reading.workerd.open, proxy: reading.proxy.open } = await settled(() =>
-            relayMemory(stack),
-          ));
+        afterOpen: async () => {
+          if (reading) reading.relay.open = await settledRss(relayProcesses(stack));
         },
       });
-      if (withMemory) {
-        ({ workerd: reading.workerd.closed, proxy: reading.proxy.closed } = await settled(() =>
-          relayMemory(stack),
-        ));
+      if (reading) {
+        reading.relay.closed = await settledRss(relayProcesses(stack));
+        phase(`memory floor: ${subscribers} bare streams on a worker that only holds them open`);
+        reading.floor = await measureStreamFloor(subscribers);
         memory = reading;
       }
       fanouts.push({ relay: relayResult, direct: directResult });
@@ -127,22 +120,6 @@ export async function run(
   }
 }
 
-function fanout(
-  target: FanoutTarget,
-  plan: FanoutPlan,
-  withMemory: boolean,
-  cpu: () => Record<string, number>,
-  memory: { before(): Promise<void>; open(): Promise<void> },
-): Promise<FanoutResult> {
-  const kind = target.name === "relay" ? "relay" : "direct";
-  return measureFanout(
-    target,
-    channel(`${kind}-${plan.subscribers}`),
-    plan,
-    withMemory ? { beforeOpen: memory.before, afterOpen: memory.open, cpu } : { cpu },
-  );
-}
-
 function subscriberCounts(): number[] {
   const raw = process.env.BENCH_RELAY_SUBSCRIBERS;
   if (!raw) return [1, 100, 1000];
@@ -167,25 +144,31 @@ function channel(kind: string): string {
 function emptyReading(streams: number): MemoryReading {
   return {
     streams,
-    workerd: { before: 0, open: 0, closed: 0 },
-    proxy: { before: 0, open: 0, closed: 0 },
+    relay: { before: {}, open: {}, closed: {} },
     redis: { before: 0, open: 0 },
+    floor: undefined,
   };
 }
 
-function relayMemory(stack: RelayBenchStack): { workerd: number; proxy: number } {
-  return { workerd: totalResidentBytes(stack.workerdPids()), proxy: residentBytes(stack.proxyPid) };
+/** The processes on the relay's path, by the names the report uses. */
+function relayProcesses(stack: RelayBenchStack): Record<string, number[]> {
+  const { entry, worker } = stack.workerd();
+  return { "workerd (wrangler entry)": entry, "workerd (relay)": worker, proxy: [stack.proxyPid] };
 }
 
-/** This process: the benchmark's own subscribers and publisher. */
-function clientCpuSeconds(): number {
+/** CPU seconds used so far per named process group, plus this process (the benchmark's clients). */
+function cpuByProcess(groups: Record<string, number[]>): Record<string, number> {
   const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
+  const used: Record<string, number> = { client: (user + system) / 1e6 };
+  for (const [name, pids] of Object.entries(groups))
+    used[name] = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  return used;
 }
 
-async function settled<T>(read: () => T): Promise<T> {
+/** RSS per named process group, read after a pause so buffers and lazily grown heaps settle. */
+async function settledRss(groups: Record<string, number[]>): Promise<Record<string, number>> {
   await new Promise((done) => setTimeout(done, MEMORY_SETTLE_MS));
-  return read();
+  return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, totalResidentBytes(pids)]));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

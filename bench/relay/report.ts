@@ -1,5 +1,6 @@
 import type { DeliveryCheck } from "./deliveries.ts";
 import type { FanoutResult } from "./fanout.ts";
+import type { StreamFloor } from "./floor.ts";
 import type { LongPollPlan, LongPollResult } from "./long-poll.ts";
 import type { RoundTrip } from "./round-trips.ts";
 import { fixed, markdownTable, percentile, ratio } from "./stats.ts";
@@ -12,10 +13,12 @@ const MEMORY_TARGET_BYTES = 50 * 1024;
 /** Resident memory (bytes) of the relay's processes and of redis-server around N open streams. */
 export interface MemoryReading {
   streams: number;
-  workerd: { before: number; open: number; closed: number };
-  proxy: { before: number; open: number; closed: number };
+  /** RSS per relay process group (wrangler entry workerd, relay workerd, proxy): before, all open, closed. */
+  relay: { before: Record<string, number>; open: Record<string, number>; closed: Record<string, number> };
   /** redis-server around the same number of direct SUBSCRIBE connections (the baseline). */
   redis: { before: number; open: number };
+  /** A worker that only holds streams open, under the same wrangler dev (the workerd floor). */
+  floor: StreamFloor | undefined;
 }
 
 export interface RelayBenchResults {
@@ -179,30 +182,34 @@ function burstSection(fanouts: RelayBenchResults["fanouts"]): string {
   )}`;
 }
 
-const CPU_COLUMNS = ["client", "workerd", "proxy", "redis-server"];
-
 function cpuSection(fanouts: RelayBenchResults["fanouts"]): string {
+  const names = [
+    ...new Set(
+      fanouts.flatMap(({ relay, direct }) => [...Object.keys(direct.cpu), ...Object.keys(relay.cpu)]),
+    ),
+  ];
+  const servers = names.filter((name) => name !== "client");
   const rows = fanouts.flatMap(({ relay, direct }) =>
     [direct, relay].map((result) => {
-      const server = CPU_COLUMNS.slice(1).reduce((sum, name) => sum + (result.cpu[name] ?? 0), 0);
+      const server = servers.reduce((sum, name) => sum + (result.cpu[name] ?? 0), 0);
       return [
         String(result.subscribers),
         result.target,
         String(result.deliveries),
-        ...CPU_COLUMNS.map((name) => (name in result.cpu ? fixed(result.cpu[name] ?? 0) : "–")),
-        fixed((server / result.deliveries) * 1e6, 1),
+        ...names.map((name) => (name in result.cpu ? fixed(result.cpu[name] ?? 0) : "–")),
+        fixed((server / result.deliveries) * 1e6, 0),
       ];
     }),
   );
   return (
     "### CPU during fan-out (seconds, from all subscribers open to the last delivery; 2 shared cores)\n\n" +
-    "`client` is the benchmark process itself (its subscribers and publisher); server side is everything else.\n\n" +
+    "`client` is the benchmark process itself (its subscribers and publisher); the server side is everything else.\n\n" +
     markdownTable(
       [
         "subscribers",
         "path",
         "deliveries",
-        ...CPU_COLUMNS.map((name) => `${name} s`),
+        ...names.map((name) => `${name} s`),
         "server CPU µs per delivery",
       ],
       rows,
@@ -212,46 +219,45 @@ function cpuSection(fanouts: RelayBenchResults["fanouts"]): string {
 
 function memorySection(memory: MemoryReading, verdicts: Verdict[]): string {
   const n = memory.streams;
-  const workerd = (memory.workerd.open - memory.workerd.before) / n;
-  const proxy = (memory.proxy.open - memory.proxy.before) / n;
-  const direct = (memory.redis.open - memory.redis.before) / n;
+  const { before, open, closed } = memory.relay;
+  const names = Object.keys(open);
+  const perStream = (name: string) => ((open[name] ?? 0) - (before[name] ?? 0)) / n;
+  const total = names.reduce((sum, name) => sum + perStream(name), 0);
+  const redis = (memory.redis.open - memory.redis.before) / n;
+  const relayWorkerd = perStream("workerd (relay)");
+  const proxy = perStream("proxy");
   verdicts.push({
     target: "memory per open stream (worker + proxy) < 50 KB",
-    met: workerd + proxy < MEMORY_TARGET_BYTES,
-    detail: `${kib(workerd + proxy)} KiB (workerd ${kib(workerd)} + proxy ${kib(proxy)}) over ${n} streams`,
+    met: total < MEMORY_TARGET_BYTES,
+    detail:
+      `${kib(total)} KiB over ${n} streams: ${names.map((name) => `${name} ${kib(perStream(name))}`).join(", ")}; ` +
+      `without wrangler's entry hop ${kib(relayWorkerd + proxy)} KiB`,
   });
-  return `### Memory per open SSE stream (VmRSS before opening ${n} streams, with all open, after closing them)\n\n${markdownTable(
-    [
-      "process",
-      "before MiB",
-      "open MiB",
-      "closed MiB",
-      "per open stream KiB",
-      "ratio to redis-server per SUBSCRIBE",
-    ],
-    [
-      [
-        "workerd (all wrangler dev processes)",
-        ...memoryCells(memory.workerd),
-        kib(workerd),
-        ratio(workerd, direct),
-      ],
-      ["REST proxy", ...memoryCells(memory.proxy), kib(proxy), ratio(proxy, direct)],
-      ["relay total (workerd + proxy)", "", "", "", kib(workerd + proxy), ratio(workerd + proxy, direct)],
-      [
-        "baseline: redis-server, direct SUBSCRIBE connections",
-        mib(memory.redis.before),
-        mib(memory.redis.open),
-        "",
-        kib(direct),
-        "1.00×",
-      ],
-    ],
-  )}`;
-}
-
-function memoryCells(reading: { before: number; open: number; closed: number }): string[] {
-  return [mib(reading.before), mib(reading.open), mib(reading.closed)];
+  const rows = names.map((name) => [
+    name,
+    mib(before[name] ?? 0),
+    mib(open[name] ?? 0),
+    mib(closed[name] ?? 0),
+    kib(perStream(name)),
+  ]);
+  rows.push(["relay total", "", "", "", kib(total)]);
+  if (memory.floor) {
+    rows.push(["floor: wrangler entry workerd, bare held stream", "", "", "", kib(memory.floor.entry)]);
+    rows.push(["floor: worker workerd, bare held stream", "", "", "", kib(memory.floor.worker)]);
+  }
+  rows.push([
+    "baseline: redis-server per direct SUBSCRIBE",
+    mib(memory.redis.before),
+    mib(memory.redis.open),
+    "",
+    kib(redis),
+  ]);
+  return (
+    `### Memory per open SSE stream (VmRSS before opening ${n} streams, with all open, a moment after closing)\n\n` +
+    "The floor rows are a worker that only holds a streamed response open, under the same wrangler dev: what " +
+    "workerd spends per open request before the relay does anything.\n\n" +
+    markdownTable(["process", "before MiB", "open MiB", "closed MiB", "per open stream KiB"], rows)
+  );
 }
 
 function longPollSection(longPoll: RelayBenchResults["longPoll"]): string {

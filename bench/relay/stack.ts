@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { startRedisServer } from "../../src/cli/redis-server.ts";
 import { mintToken } from "../../src/cli/token.ts";
 import { firstJsonLine, stopChild } from "./child-process.ts";
-import { startWranglerDev } from "./wrangler-dev.ts";
+import { startRelayUnderWranglerDev, type WorkerdProcesses } from "./wrangler-dev.ts";
 
 const PROXY_CHILD = join(import.meta.dirname, "proxy-child.ts");
 
@@ -19,7 +19,8 @@ export interface RelayBenchStack {
   authorization: string;
   proxyPid: number;
   redisPid: number;
-  workerdPids(): number[];
+  /** The workerd processes of `wrangler dev`: its entry (request forwarding) and the one running the relay. */
+  workerd(): WorkerdProcesses;
   stop(): Promise<void>;
 }
 
@@ -52,10 +53,12 @@ export async function startRelayBenchStack(log: (line: string) => void): Promise
     const { url: proxyUrl } = await firstJsonLine<{ url: string }>(proxy, "the REST proxy", 30_000);
 
     const secret = randomBytes(32).toString("hex");
-    const relay = await startWranglerDev(
-      { UPSTASH_REDIS_REST_URL: proxyUrl, UPSTASH_REDIS_REST_TOKEN: proxyToken, RELAY_JWT_SECRET: secret },
-      log,
-    );
+    const relay = await startRelayUnderWranglerDev({
+      UPSTASH_REDIS_REST_URL: proxyUrl,
+      UPSTASH_REDIS_REST_TOKEN: proxyToken,
+      RELAY_JWT_SECRET: secret,
+    });
+    log(`relay (bundled snapshot) under wrangler dev at ${relay.url}`);
     cleanups.push(() => relay.stop());
 
     const token = await mintToken({ secret, scope: BENCH_SCOPE, ttlSeconds: 3600, subject: "relay-bench" });
@@ -65,7 +68,7 @@ export async function startRelayBenchStack(log: (line: string) => void): Promise
       authorization: `Bearer ${token}`,
       proxyPid: proxy.pid ?? 0,
       redisPid: redis.pid,
-      workerdPids: relay.workerdPids,
+      workerd: relay.workerd,
       stop: stopAll,
     };
   } catch (error) {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/cli/free-port.ts";
@@ -10,125 +10,200 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 const READY_TIMEOUT_MS = 120_000;
 
+export interface WorkerdProcesses {
+  /** wrangler dev's own entry workerd on the public port: it forwards every request (production has no such hop). */
+  entry: number[];
+  /** The workerd that runs the worker itself. */
+  worker: number[];
+}
+
 export interface WranglerDev {
   url: string;
-  /** The workerd processes below wrangler (it runs more than one). */
-  workerdPids(): number[];
+  workerd(): WorkerdProcesses;
   stop(): Promise<void>;
 }
 
+interface WranglerDevOptions {
+  /** Working directory (where wrangler looks for its config). */
+  cwd: string;
+  /** Arguments after `wrangler dev` that choose the worker (script, config, compatibility). */
+  workerArgs: string[];
+  secrets?: Record<string, string>;
+  /** Path answering 200 once the worker is ready. */
+  readyPath: string;
+}
+
 /**
- * The relay under `wrangler dev`, from a snapshot: the worker is bundled once (`wrangler deploy --dry-run`) into a
- * temporary directory and served with `--no-bundle`, so edits to src/ during a run cannot reload the worker
- * mid-measurement (wrangler dev has no switch to stop watching). Secrets go through a temporary env file: never
- * argv, never a developer's `.dev.vars`.
+ * The relay under `wrangler dev`, from a snapshot: bundled once (`wrangler deploy --dry-run`) into a temporary
+ * directory and served with `--no-bundle`, so edits to src/ during a run cannot reload the worker mid-measurement
+ * (wrangler dev has no switch to stop watching). Secrets go through a temporary env file: never argv, never a
+ * developer's `.dev.vars`.
  */
-export async function startWranglerDev(
-  secrets: Record<string, string>,
-  log: (line: string) => void,
-): Promise<WranglerDev> {
-  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-"));
-  const cleanupScratch = () => rmSync(scratch, { recursive: true, force: true });
-  const env = {
+export async function startRelayUnderWranglerDev(secrets: Record<string, string>): Promise<WranglerDev> {
+  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-build-"));
+  try {
+    const build = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", scratch], {
+      cwd: ROOT,
+      env: wranglerEnv(scratch),
+      encoding: "utf8",
+    });
+    if (build.status !== 0) {
+      throw new Error(
+        `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
+      );
+    }
+    const dev = await startWranglerDev({
+      cwd: ROOT,
+      workerArgs: [join(scratch, "worker.js"), "--no-bundle"],
+      secrets,
+      readyPath: "/healthz",
+    });
+    return {
+      ...dev,
+      stop: () => dev.stop().finally(() => rmSync(scratch, { recursive: true, force: true })),
+    };
+  } catch (error) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * The memory floor: a worker that only holds streamed responses open (no Redis, no parsing), under the same
+ * `wrangler dev`. What one open stream costs workerd before the relay does anything.
+ */
+export async function startFloorWorker(): Promise<WranglerDev> {
+  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-floor-"));
+  writeFileSync(join(scratch, "floor.js"), FLOOR_WORKER);
+  const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(
+    readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
+  )?.[1];
+  try {
+    const dev = await startWranglerDev({
+      cwd: scratch,
+      workerArgs: [
+        "floor.js",
+        "--no-bundle",
+        "--name",
+        "relay-bench-floor",
+        "--compatibility-date",
+        compatibilityDate ?? "2026-10-01",
+      ],
+      readyPath: "/ready",
+    });
+    return {
+      ...dev,
+      stop: () => dev.stop().finally(() => rmSync(scratch, { recursive: true, force: true })),
+    };
+  } catch (error) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+const FLOOR_WORKER = `// Holds each response open with one comment written, like an idle SSE stream.
+const open = new Set();
+export default {
+  fetch(request) {
+    if (new URL(request.url).pathname === "/ready") return new Response("ok");
+    const { readable, writable } = new TransformStream();
+    const writer = writable.getWriter();
+    open.add(writer);
+    writer.write(new TextEncoder().encode(": open\\n\\n"));
+    request.signal.addEventListener("abort", () => { open.delete(writer); });
+    return new Response(readable, { headers: { "content-type": "text/event-stream" } });
+  },
+};
+`;
+
+function wranglerEnv(scratch: string): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
     NO_COLOR: "1",
     WRANGLER_LOG_PATH: join(scratch, "logs"),
   };
-  const build = spawnSync(
-    process.execPath,
-    [WRANGLER, "deploy", "--dry-run", "--outdir", join(scratch, "build")],
-    {
-      cwd: ROOT,
-      env,
-      encoding: "utf8",
-    },
-  );
-  if (build.status !== 0) {
-    cleanupScratch();
-    throw new Error(
-      `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
-    );
+}
+
+async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-dev-"));
+  const args = [WRANGLER, "dev", ...options.workerArgs];
+  if (options.secrets) {
+    const envFile = join(scratch, "secrets.env");
+    const lines = Object.entries(options.secrets).map(([key, value]) => `${key}=${JSON.stringify(value)}\n`);
+    writeFileSync(envFile, lines.join(""), { mode: 0o600 });
+    args.push("--env-file", envFile);
   }
-  const envFile = join(scratch, "secrets.env");
-  writeFileSync(
-    envFile,
-    Object.entries(secrets)
-      .map(([key, value]) => `${key}=${JSON.stringify(value)}\n`)
-      .join(""),
-    { mode: 0o600 },
-  );
   const port = await freePort();
-  const inspectorPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      WRANGLER,
-      "dev",
-      join(scratch, "build/worker.js"),
-      "--no-bundle",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-ip",
-      "127.0.0.1",
-      "--inspector-port",
-      String(inspectorPort),
-      "--env-file",
-      envFile,
+  args.push(
+    ...["--ip", "127.0.0.1", "--port", String(port)],
+    ...["--inspector-ip", "127.0.0.1", "--inspector-port", String(await freePort())],
+    ...[
       "--persist-to",
       join(scratch, "state"),
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",
     ],
-    { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
   );
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: wranglerEnv(scratch),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-6000);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
+  const workerd = (): WorkerdProcesses => {
+    const pids = child.pid ? descendantsNamed(child.pid, /workerd/) : [];
+    const isEntry = (pid: number) => commandLine(pid).includes(`entry=127.0.0.1:${port}`);
+    return { entry: pids.filter(isEntry), worker: pids.filter((pid) => !isEntry(pid)) };
+  };
   const stop = async () => {
-    const workers = child.pid ? descendantsNamed(child.pid, /workerd/) : [];
+    const { entry, worker } = workerd();
     await stopChild(child, 5000);
     // workerd exits with wrangler; make sure, by pid, that none is left behind.
-    for (const pid of workers) {
+    for (const pid of [...entry, ...worker]) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {
         // Already gone.
       }
     }
-    cleanupScratch();
+    rmSync(scratch, { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(url, child, () => output);
+    await waitUntilReady(`${url}${options.readyPath}`, child, () => output);
   } catch (error) {
     await stop();
     throw error;
   }
-  log(`wrangler dev (bundled snapshot) ready at ${url}`);
-  return { url, workerdPids: () => (child.pid ? descendantsNamed(child.pid, /workerd/) : []), stop };
+  return { url, workerd, stop };
 }
 
-async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`wrangler dev exited with code ${child.exitCode}:\n${output()}`);
-    if (Date.now() > deadline)
-      throw new Error(
-        `wrangler dev did not answer ${url}/healthz within ${READY_TIMEOUT_MS / 1000} s:\n${output()}`,
-      );
-    const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(
-      () => undefined,
-    );
-    await health?.body?.cancel();
-    if (health?.ok) return;
+    if (Date.now() > deadline) {
+      throw new Error(`wrangler dev did not answer ${url} within ${READY_TIMEOUT_MS / 1000} s:\n${output()}`);
+    }
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    await response?.body?.cancel();
+    if (response?.ok) return;
     await new Promise((done) => setTimeout(done, 250));
   }
 }
