@@ -119,6 +119,17 @@ export class LivePage {
     return Number(await this.text(`#count-${name}`));
   }
 
+  /** "New key", fill the editor, "Save": resolves with the outcome the page shows. */
+  createKey(key: string, format: "json" | "text", value: string): Promise<{ kind: string; text: string }> {
+    return this.kvResultAfter(async () => {
+      await this.page.click("#kv-new");
+      await this.page.fill("#kv-key", key);
+      await this.page.selectOption("#kv-format", format);
+      await this.page.fill("#kv-value", value);
+      await this.page.click("#kv-save");
+    });
+  }
+
   /**
    * Lists keys under `prefix` and shows `key` in the list, pressing "More" as a user would: SCAN may need several
    * pages to reach it in a busy database (other tests share the redis-server).

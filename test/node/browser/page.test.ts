@@ -160,20 +160,15 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
   it("browses and edits keys, with compare-and-set against concurrent writers", async () => {
     const key = `${prefix}:settings`;
     const page = pageA.page;
-    await page.click("#kv-new");
-    await page.fill("#kv-key", key);
-    await page.selectOption("#kv-format", "json");
-    await page.fill("#kv-value", '{"theme":"dark","size":12}');
-    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).text).toMatch(/^created, etag "/);
+    expect((await pageA.createKey(key, "json", '{"theme":"dark","size":12}')).text).toMatch(
+      /^created, etag "/,
+    );
     const stored = await admin.kv.get(key);
     expect(stored?.value).toEqual({ theme: "dark", size: 12 });
     expect(stored?.contentType).toMatch(/^application\/json/);
 
     // Creating the same key again is refused: "new key" never overwrites.
-    await page.click("#kv-new");
-    await page.fill("#kv-key", key);
-    await page.fill("#kv-value", "{}");
-    const refused = await pageA.kvResultAfter(() => page.click("#kv-save"));
+    const refused = await pageA.createKey(key, "json", "{}");
     expect(refused).toEqual({ kind: "error", text: expect.stringContaining("412") });
     expect((await admin.kv.get(key))?.value).toEqual({ theme: "dark", size: 12 });
 
@@ -200,21 +195,13 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     expect((await admin.kv.get(key))?.value).toEqual({ theme: "light", size: 18 });
 
     // Text values stay text.
-    await page.click("#kv-new");
-    await page.fill("#kv-key", `${prefix}:note`);
-    await page.selectOption("#kv-format", "text");
-    await page.fill("#kv-value", "plain words, not JSON");
-    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).kind).toBe("ok");
+    expect((await pageA.createKey(`${prefix}:note`, "text", "plain words, not JSON")).kind).toBe("ok");
     const note = await admin.kv.get(`${prefix}:note`);
     expect(note?.text).toBe("plain words, not JSON");
     expect(note?.contentType).toMatch(/^text\/plain/);
 
     // A JSON string stays JSON, not text.
-    await page.click("#kv-new");
-    await page.fill("#kv-key", `${prefix}:quoted`);
-    await page.selectOption("#kv-format", "json");
-    await page.fill("#kv-value", '"quoted"');
-    expect((await pageA.kvResultAfter(() => page.click("#kv-save"))).kind).toBe("ok");
+    expect((await pageA.createKey(`${prefix}:quoted`, "json", '"quoted"')).kind).toBe("ok");
     const quoted = await admin.kv.get(`${prefix}:quoted`);
     expect(quoted?.text).toBe('"quoted"');
     expect(quoted?.contentType).toMatch(/^application\/json/);
@@ -238,11 +225,7 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     expect(await pageA.text("#publish-result")).toContain("not valid JSON");
 
     // A key with whitespace is refused by the relay (400), shown as such, and not written.
-    await page.click("#kv-new");
-    await page.fill("#kv-key", `${prefix}:bad key`);
-    await page.selectOption("#kv-format", "text");
-    await page.fill("#kv-value", "x");
-    const bad = await pageA.kvResultAfter(() => page.click("#kv-save"));
+    const bad = await pageA.createKey(`${prefix}:bad key`, "text", "x");
     expect(bad.kind).toBe("error");
     expect(bad.text).toMatch(/^400 /);
 
