@@ -59,6 +59,14 @@ export const publishScenarios: Scenario[] = [
         const ttl = await target.redis.ttl(key);
         assert.ok(ttl > 86_000 && ttl <= 86_400, `${key} has the history TTL, got ${ttl}`);
       }
+      // Every publish refreshes both TTLs.
+      await target.redis.expire(keys(channel).log, 50);
+      await target.redis.expire(keys(channel).epoch, 50);
+      await expectJson<Published>(await publish(target, channel, jsonInit("POST", 2)), 201);
+      for (const key of [keys(channel).log, keys(channel).epoch]) {
+        const ttl = await target.redis.ttl(key);
+        assert.ok(ttl > 86_000, `${key} TTL refreshed by the publish, got ${ttl}`);
+      }
     },
   },
   {
