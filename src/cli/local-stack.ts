@@ -28,6 +28,13 @@ export interface LocalStackOptions {
   relayOutput?: (line: string) => void;
   /** How long the relay may take to answer /healthz (default 120 s: wrangler's first build is slow on 2 cores). */
   readyTimeoutMs?: number;
+  /** Aborting during start-up stops what already runs and rejects with StartInterrupted. */
+  signal?: AbortSignal;
+}
+
+/** Start-up was interrupted (Ctrl-C) through `signal`; everything started so far was stopped. */
+export class StartInterrupted extends Error {
+  override name = "StartInterrupted";
 }
 
 export interface LocalStack {
@@ -72,6 +79,12 @@ async function bringUp(
   stopAll: () => Promise<void>,
 ): Promise<LocalStack> {
   const { log } = options;
+  const checkpoint = () => {
+    if (options.signal?.aborted)
+      throw new StartInterrupted(
+        `interrupted (${String(options.signal.reason)}) while starting; stopped what had started`,
+      );
+  };
   const port = options.port === 0 ? await freePort() : options.port;
   await assertPortFree(port);
 
@@ -96,6 +109,7 @@ async function bringUp(
     log(`redis        ready at ${redis.url} (pid ${redis.pid})`);
   }
 
+  checkpoint();
   log("proxy        starting the Upstash-compatible REST proxy…");
   const proxyToken = randomBytes(24).toString("hex");
   const proxy = createProxy({ redisUrl, token: proxyToken });
@@ -113,6 +127,7 @@ async function bringUp(
     UPSTASH_REDIS_REST_TOKEN: proxyToken,
   };
 
+  checkpoint();
   const scratch = await mkdtemp(join(tmpdir(), "relay-start-"));
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));
   log(`relay        starting ${RUNTIME_LABEL[options.runtime]} on 127.0.0.1:${port}…`);
@@ -132,7 +147,13 @@ async function bringUp(
   cleanups.push(() => stopProcessGroup(child));
 
   const relayUrl = `http://127.0.0.1:${port}`;
-  await waitForHealth(relayUrl, relayExited, options.readyTimeoutMs ?? 120_000, () => recent.join("\n"));
+  await waitForHealth(
+    relayUrl,
+    relayExited,
+    options.readyTimeoutMs ?? 120_000,
+    () => recent.join("\n"),
+    checkpoint,
+  );
   log(`relay        ready at ${relayUrl} (pid ${relayPid})`);
 
   const devToken = await mintToken({
@@ -269,6 +290,7 @@ async function waitForHealth(
   exited: Promise<number | null>,
   timeoutMs: number,
   output: () => string,
+  checkpoint: () => void,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
@@ -276,6 +298,7 @@ async function waitForHealth(
     exitCode = code;
   });
   while (Date.now() < deadline) {
+    checkpoint();
     if (exitCode !== undefined) {
       throw new UnavailableError(
         `the relay exited (code ${exitCode}) before it answered /healthz. Its last output:\n${output()}`,

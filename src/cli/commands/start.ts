@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { EXIT } from "../exit-codes.ts";
-import { type RelayRuntime, startLocalStack } from "../local-stack.ts";
+import { type LocalStack, type RelayRuntime, StartInterrupted, startLocalStack } from "../local-stack.ts";
 import { portNumber } from "../option-parsers.ts";
 import { printStatus } from "../output.ts";
 
@@ -27,16 +27,42 @@ export function startCommand(): Command {
     .option("-q, --quiet", "do not echo the relay's own output")
     .action(async (options: { port: number; runtime: RelayRuntime; redisUrl?: string; quiet?: boolean }) => {
       const log = (line: string) => printStatus(`relay start: ${line}`);
-      const stack = await startLocalStack({
-        runtime: options.runtime,
-        port: options.port,
-        env: process.env,
-        log,
-        ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-        ...(options.quiet
-          ? {}
-          : { relayOutput: (line: string) => printStatus(`  ${options.runtime} │ ${line}`) }),
-      });
+      // Listen from the very start: a Ctrl-C during start-up must still stop what already runs.
+      const stopRequested = new AbortController();
+      let firstSignalAt: number | undefined;
+      const onSignal = (name: NodeJS.Signals) => {
+        if (firstSignalAt === undefined) {
+          firstSignalAt = Date.now();
+          stopRequested.abort(name);
+        } else if (name === "SIGINT" && Date.now() - firstSignalAt > 1000) {
+          // A second, deliberate Ctrl-C while we clean up means "now". (A copy of the first one, which a
+          // terminal plus a forwarding parent can deliver twice, arrives within the second and is ignored.)
+          process.exit(EXIT.failure);
+        }
+      };
+      for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(name, onSignal);
+      // Whoever reads our output went away (terminal closed, parent died): clean up rather than crash and
+      // leave wrangler and workerd running in their own process group.
+      process.stderr.once("error", () => stopRequested.abort("stderr closed"));
+
+      let stack: LocalStack;
+      try {
+        stack = await startLocalStack({
+          runtime: options.runtime,
+          port: options.port,
+          env: process.env,
+          log,
+          signal: stopRequested.signal,
+          ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+          ...(options.quiet
+            ? {}
+            : { relayOutput: (line: string) => printStatus(`  ${options.runtime} │ ${line}`) }),
+        });
+      } catch (error) {
+        if (!(error instanceof StartInterrupted)) throw error;
+        if (String(stopRequested.signal.reason) !== "stderr closed") log(error.message);
+        return;
+      }
       printStatus(
         [
           "",
@@ -52,25 +78,18 @@ export function startCommand(): Command {
           "relay start: ready. Ctrl-C stops everything.",
         ].join("\n"),
       );
-      const signal = await new Promise<NodeJS.Signals | "exit" | "stderr closed">((resolve) => {
-        for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(name, () => resolve(name));
+      const reason = await new Promise<string>((resolve) => {
+        if (stopRequested.signal.aborted) return resolve(String(stopRequested.signal.reason));
+        stopRequested.signal.addEventListener("abort", () => resolve(String(stopRequested.signal.reason)));
         void stack.relayExited.then(() => resolve("exit"));
-        // Whoever reads our output went away (terminal closed, parent died): clean up rather than crash and
-        // leave wrangler and workerd running in their own process group.
-        process.stderr.once("error", () => resolve("stderr closed"));
       });
-      if (signal === "exit") {
+      if (reason === "exit") {
         log("the relay process exited by itself; stopping the rest");
         process.exitCode = EXIT.failure;
-      } else if (signal === "stderr closed") {
-        await stack.stop();
-        return;
-      } else {
-        log(`${signal}: stopping the relay, the proxy and redis-server…`);
-        // A second Ctrl-C while we clean up means "now".
-        process.once("SIGINT", () => process.exit(EXIT.failure));
+      } else if (reason !== "stderr closed") {
+        log(`${reason}: stopping the relay, the proxy and redis-server…`);
       }
       await stack.stop();
-      log("stopped");
+      if (reason !== "stderr closed") log("stopped");
     });
 }

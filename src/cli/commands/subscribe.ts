@@ -38,8 +38,9 @@ export function subscribeCommand(): Command {
     }
     const stop = new AbortController();
     const onSignal = () => stop.abort();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // `on`, not `once`: a terminal plus a forwarding parent may deliver Ctrl-C twice; aborting twice is harmless.
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     const what = [...channels, ...options.pattern.map((pattern) => `pattern ${pattern}`)].join(", ");
     const status = (line: string) => {
       if (!options.quiet) printStatus(`relay: ${line}`);

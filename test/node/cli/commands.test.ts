@@ -1,7 +1,7 @@
 import { verify } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
-import { token, unique, useRelay } from "../client/fixture.ts";
+import { startRelay, token, unique, useRelay } from "../client/fixture.ts";
 import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";
 
 const stack = useRelay();
@@ -194,6 +194,31 @@ describe("relay publish / subscribe", () => {
     await stderrUntil(subscriber, /subscribed to/);
     subscriber.kill("SIGINT");
     expect((await done).code).toBe(0);
+  });
+
+  it("subscribe resumes by itself when the relay closes the stream (RELAY_SSE_MAX_MS): no gap, no duplicate", async () => {
+    const short = await startRelay({ RELAY_SSE_MAX_MS: "1000" });
+    try {
+      const env = { RELAY_URL: short.url, RELAY_TOKEN: await token("admin") };
+      const channel = unique("rotating");
+      const subscriber = spawnCli(["subscribe", channel, "--count", "6"], env);
+      const done = finished(subscriber);
+      await stderrUntil(subscriber, /subscribed to/);
+      for (const n of [1, 2, 3]) await stack.client.publish(channel, n);
+      // The relay ends every stream after a second; wait for the CLI to be back before publishing the rest.
+      await stderrUntil(subscriber, /stream ended; reconnecting/);
+      for (const n of [4, 5, 6]) await stack.client.publish(channel, n);
+      const result = await done;
+      expect(result.code).toBe(0);
+      expect(
+        result.stdout
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line).data),
+      ).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      await short.close();
+    }
   });
 
   it("subscribe without a valid token exits 4 at once", async () => {

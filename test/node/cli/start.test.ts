@@ -125,6 +125,19 @@ describe("relay start (the local stack of npm start)", () => {
     expect(survivors(children)).toEqual([]);
   }, 150_000);
 
+  it("Ctrl-C while wrangler dev is still starting stops what had started, exit 0", async () => {
+    const stack = spawnCli(["start"], { PORT: "0" });
+    const done = finished(stack);
+    onTestFinished(() => stopIfRunning(stack));
+    await stderrUntil(stack, /starting the relay under wrangler dev/, 60_000);
+    const children = descendants(stack.pid as number);
+    expect(children.length).toBeGreaterThanOrEqual(1);
+    stack.kill("SIGINT");
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(survivors(children)).toEqual([]);
+  }, 120_000);
+
   it("without redis-server and without REDIS_URL: a clear message with install hints, exit 6", async () => {
     const result = await runCli(["start", "--runtime", "node"], {
       env: { PORT: "0", REDIS_SERVER_BIN: "/nonexistent/redis-server" },
