@@ -95,11 +95,19 @@ export const kvScenarios: Scenario[] = [
         await put(target, key, textInit("PUT", "first", "text/plain", { "if-none-match": "*" })),
         201,
       );
-      await expectProblem(
+      const problem = await expectProblem(
         await put(target, key, textInit("PUT", "second", "text/plain", { "if-none-match": "*" })),
         412,
         "precondition_failed",
       );
+      assert.match(problem.detail, /^If-None-Match/);
+      // If-Match: * is satisfied (the key exists), so the failing condition is If-None-Match.
+      const both = await expectProblem(
+        await put(target, key, textInit("PUT", "third", "text/plain", { "if-match": "*", "if-none-match": "*" })),
+        412,
+        "precondition_failed",
+      );
+      assert.match(both.detail, /^If-None-Match/);
       assert.equal(await target.redis.get(key), "first");
     },
   },

@@ -31,13 +31,14 @@ return { 'ok', value, etag, ctype }
 
 const PUT_LUA = `-- edge-relay kv put v1: KEYS[1] value  KEYS[2] meta
 -- ARGV[1] value  ARGV[2] content type  ARGV[3] ttl seconds ('' = none)  ARGV[4] If-Match  ARGV[5] If-None-Match
--- Returns {'created'|'replaced', etag} | {'precondition_failed', current etag or nil} | {'wrong_type', type}
+-- Returns {'created'|'replaced', etag} | {'precondition_failed', current etag or nil, 'if-match'|'if-none-match'}
+--       | {'wrong_type', type}
 ${MATCHES_LUA}local t = redis.call('TYPE', KEYS[1]).ok
 if t ~= 'none' and t ~= 'string' then return { 'wrong_type', t } end
 local current = false
 if t == 'string' then current = redis.sha1hex(redis.call('GET', KEYS[1])) end
-if ARGV[4] ~= '' and not matches(ARGV[4], current) then return { 'precondition_failed', current } end
-if ARGV[5] ~= '' and matches(ARGV[5], current) then return { 'precondition_failed', current } end
+if ARGV[4] ~= '' and not matches(ARGV[4], current) then return { 'precondition_failed', current, 'if-match' } end
+if ARGV[5] ~= '' and matches(ARGV[5], current) then return { 'precondition_failed', current, 'if-none-match' } end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[1]) end
 local etag = redis.sha1hex(ARGV[1])
 redis.call('DEL', KEYS[2])
@@ -95,7 +96,7 @@ export async function kvGet(redis: Redis, keys: KvKeyPair): Promise<KvGetResult>
 
 export type KvPutResult =
   | { status: "created" | "replaced"; etag: string }
-  | { status: "precondition_failed"; current: string | null }
+  | { status: "precondition_failed"; current: string | null; failed: "if-match" | "if-none-match" }
   | { status: "wrong_type"; type: string };
 
 export async function kvPut(
@@ -109,7 +110,7 @@ export async function kvPut(
     ifNoneMatch?: EtagCondition | undefined;
   },
 ): Promise<KvPutResult> {
-  const reply = await putScript.run<[string, (string | null)?]>(
+  const reply = await putScript.run<[string, (string | null)?, string?]>(
     redis,
     [keys.value, keys.meta],
     [
@@ -121,7 +122,13 @@ export async function kvPut(
     ],
   );
   if (reply[0] === "wrong_type") return { status: "wrong_type", type: String(reply[1]) };
-  if (reply[0] === "precondition_failed") return { status: "precondition_failed", current: reply[1] ?? null };
+  if (reply[0] === "precondition_failed") {
+    return {
+      status: "precondition_failed",
+      current: reply[1] ?? null,
+      failed: reply[2] === "if-none-match" ? "if-none-match" : "if-match",
+    };
+  }
   return { status: reply[0] === "created" ? "created" : "replaced", etag: String(reply[1]) };
 }
 

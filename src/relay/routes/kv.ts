@@ -38,13 +38,15 @@ kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
   });
   if (result.status === "wrong_type") throw wrongType(key, result.type);
   if (result.status === "precondition_failed") {
+    const name = JSON.stringify(key);
+    if (result.failed === "if-none-match")
+      throw preconditionFailed(
+        `If-None-Match: key ${name} exists with ETag ${formatEtag(result.current ?? "")}`,
+      );
     throw preconditionFailed(
-      ifMatch !== undefined &&
-        (result.current === null || ifMatch === "*" || !ifMatch.includes(result.current))
-        ? result.current === null
-          ? `If-Match: key ${JSON.stringify(key)} does not exist`
-          : `If-Match: the current ETag of ${JSON.stringify(key)} is ${formatEtag(result.current)}`
-        : `If-None-Match: key ${JSON.stringify(key)} already exists`,
+      result.current === null
+        ? `If-Match: key ${name} does not exist`
+        : `If-Match: the current ETag of ${name} is ${formatEtag(result.current)}`,
     );
   }
   const etag = formatEtag(result.etag);
