@@ -1,4 +1,5 @@
 import { encodeBody } from "./body.ts";
+import { CLIENT_ERROR_CODES, RelayError } from "./errors.ts";
 import type { Transport } from "./transport.ts";
 import type { JsonValue } from "./types.ts";
 
@@ -71,7 +72,7 @@ export class KvClient {
     const isJson = /^application\/([\w.+-]+\+)?json\b/i.test(contentType);
     return {
       key,
-      value: (isJson ? JSON.parse(text) : text) as T,
+      value: (isJson ? parseStoredJson(key, text) : text) as T,
       text,
       contentType,
       etag: response.headers.get("etag") ?? "",
@@ -128,6 +129,20 @@ export class KvClient {
       yield* page.keys;
       cursor = page.cursor;
     } while (cursor !== "0");
+  }
+}
+
+/** The relay labels a value JSON only when it is; if that ever fails, say so instead of a bare SyntaxError. */
+function parseStoredJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new RelayError({
+      code: CLIENT_ERROR_CODES.badResponse,
+      status: 200,
+      detail: `key ${JSON.stringify(key)} is served as application/json but is not valid JSON: ${text.slice(0, 100)}`,
+      cause,
+    });
   }
 }
 
