@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/cli/free-port.ts";
@@ -24,10 +24,9 @@ export interface WranglerDev {
 }
 
 interface WranglerDevOptions {
-  /** Working directory (where wrangler looks for its config). */
-  cwd: string;
-  /** Arguments after `wrangler dev` that choose the worker (script, config, compatibility). */
-  workerArgs: string[];
+  /** Puts the worker into the run's scratch directory; returns the working directory and the arguments after
+   * `wrangler dev` that choose the worker (script, config, compatibility). */
+  prepare(scratch: string): { cwd: string; workerArgs: string[] };
   secrets?: Record<string, string>;
   /** Path answering 200 once the worker is ready. */
   readyPath: string;
@@ -39,66 +38,44 @@ interface WranglerDevOptions {
  * (wrangler dev has no switch to stop watching). Secrets go through a temporary env file: never argv, never a
  * developer's `.dev.vars`.
  */
-export async function startRelayUnderWranglerDev(secrets: Record<string, string>): Promise<WranglerDev> {
-  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-build-"));
-  try {
-    const build = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", scratch], {
-      cwd: ROOT,
-      env: wranglerEnv(scratch),
-      encoding: "utf8",
-    });
-    if (build.status !== 0) {
-      throw new Error(
-        `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
-      );
-    }
-    const dev = await startWranglerDev({
-      cwd: ROOT,
-      workerArgs: [join(scratch, "worker.js"), "--no-bundle"],
-      secrets,
-      readyPath: "/healthz",
-    });
-    return {
-      ...dev,
-      stop: () => dev.stop().finally(() => rmSync(scratch, { recursive: true, force: true })),
-    };
-  } catch (error) {
-    rmSync(scratch, { recursive: true, force: true });
-    throw error;
-  }
+export function startRelayUnderWranglerDev(secrets: Record<string, string>): Promise<WranglerDev> {
+  return startWranglerDev({
+    prepare(scratch) {
+      const outdir = join(scratch, "build");
+      const build = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir], {
+        cwd: ROOT,
+        env: wranglerEnv(scratch),
+        encoding: "utf8",
+      });
+      if (build.status !== 0) {
+        throw new Error(
+          `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
+        );
+      }
+      return { cwd: ROOT, workerArgs: [join(outdir, "worker.js"), "--no-bundle"] };
+    },
+    secrets,
+    readyPath: "/healthz",
+  });
 }
 
 /**
  * The memory floor: a worker that only holds streamed responses open (no Redis, no parsing), under the same
  * `wrangler dev`. What one open stream costs workerd before the relay does anything.
  */
-export async function startFloorWorker(): Promise<WranglerDev> {
-  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-floor-"));
-  writeFileSync(join(scratch, "floor.js"), FLOOR_WORKER);
-  const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(
-    readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
-  )?.[1];
-  try {
-    const dev = await startWranglerDev({
-      cwd: scratch,
-      workerArgs: [
-        "floor.js",
-        "--no-bundle",
-        "--name",
-        "relay-bench-floor",
-        "--compatibility-date",
-        compatibilityDate ?? "2026-10-01",
-      ],
-      readyPath: "/ready",
-    });
-    return {
-      ...dev,
-      stop: () => dev.stop().finally(() => rmSync(scratch, { recursive: true, force: true })),
-    };
-  } catch (error) {
-    rmSync(scratch, { recursive: true, force: true });
-    throw error;
-  }
+export function startFloorWorker(): Promise<WranglerDev> {
+  const wranglerToml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-10-01";
+  return startWranglerDev({
+    prepare(scratch) {
+      const dir = join(scratch, "floor");
+      mkdirSync(dir);
+      writeFileSync(join(dir, "floor.js"), FLOOR_WORKER);
+      const workerArgs = ["floor.js", "--no-bundle", "--name", "relay-bench-floor"];
+      return { cwd: dir, workerArgs: [...workerArgs, "--compatibility-date", compatibilityDate] };
+    },
+    readyPath: "/ready",
+  });
 }
 
 const FLOOR_WORKER = `// Holds each response open with one comment written, like an idle SSE stream.
@@ -126,8 +103,15 @@ function wranglerEnv(scratch: string): NodeJS.ProcessEnv {
 }
 
 async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
-  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-dev-"));
-  const args = [WRANGLER, "dev", ...options.workerArgs];
+  const scratch = mkdtempSync(join(tmpdir(), "relay-bench-"));
+  let prepared: { cwd: string; workerArgs: string[] };
+  try {
+    prepared = options.prepare(scratch);
+  } catch (error) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
+  const args = [WRANGLER, "dev", ...prepared.workerArgs];
   if (options.secrets) {
     const envFile = join(scratch, "secrets.env");
     const lines = Object.entries(options.secrets).map(([key, value]) => `${key}=${JSON.stringify(value)}\n`);
@@ -147,7 +131,7 @@ async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDe
     ],
   );
   const child = spawn(process.execPath, args, {
-    cwd: options.cwd,
+    cwd: prepared.cwd,
     env: wranglerEnv(scratch),
     stdio: ["ignore", "pipe", "pipe"],
   });
