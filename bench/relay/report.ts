@@ -91,8 +91,15 @@ export function renderReport(results: RelayBenchResults): RelayBenchReport {
         verdicts.map((v) => [v.target, v.met ? "met" : "**MISSED**", v.detail]),
       ),
   );
-  const errors = scenarios.flatMap((s) => s.errors.map((e) => `- ${s.name}: ${e}`));
-  if (errors.length > 0) sections.push(`Errors:\n${errors.slice(0, 20).join("\n")}`);
+  const errors = new Map<string, number>();
+  for (const s of scenarios)
+    for (const e of s.errors) errors.set(`${s.name}: ${e}`, (errors.get(`${s.name}: ${e}`) ?? 0) + 1);
+  if (errors.size > 0) {
+    const lines = [...errors]
+      .slice(0, 20)
+      .map(([text, count]) => `- ${text}${count > 1 ? ` (×${count})` : ""}`);
+    sections.push(`Errors:\n${lines.join("\n")}`);
+  }
   return { markdown: sections.filter(Boolean).join("\n\n"), targetsMet: verdicts.every((v) => v.met) };
 }
 

@@ -13,8 +13,8 @@ export interface SseSubscriberOptions {
 export interface SseSubscriber {
   /** Times the stream ended under us and was resumed with Last-Event-ID (slow-consumer close, lifetime). */
   readonly reconnects: number;
-  /** The first error that stopped the subscriber for good, if any. */
-  readonly error: Error | undefined;
+  /** What went wrong: a failed reconnect (which stops the subscriber) or a frame that was not a message object. */
+  readonly problems: readonly string[];
   /** Aborts the stream; no reconnect follows. */
   close(): void;
 }
@@ -28,7 +28,7 @@ export async function openSseSubscriber(options: SseSubscriberOptions): Promise<
   const controller = new AbortController();
   let lastEventId: string | undefined;
   let reconnects = 0;
-  let error: Error | undefined;
+  const problems: string[] = [];
   let closed = false;
 
   const parser = createParser({
@@ -38,8 +38,15 @@ export async function openSseSubscriber(options: SseSubscriberOptions): Promise<
         options.onReset?.(event.data);
         return;
       }
-      if (event.event !== undefined && event.event !== "message") return;
-      const message = JSON.parse(event.data) as { data?: unknown };
+      // Other event types, and frames with only an id (the stream stating its position), carry no message.
+      if ((event.event !== undefined && event.event !== "message") || event.data === "") return;
+      let message: { data?: unknown };
+      try {
+        message = JSON.parse(event.data) as { data?: unknown };
+      } catch {
+        if (problems.length < 5) problems.push(`a frame's data is not JSON: ${event.data.slice(0, 200)}`);
+        return;
+      }
       options.onMessage(message.data, event.id);
     },
   });
@@ -75,7 +82,8 @@ export async function openSseSubscriber(options: SseSubscriberOptions): Promise<
       try {
         reader = await connect();
       } catch (cause) {
-        if (!closed) error = cause instanceof Error ? cause : new Error(String(cause));
+        if (!closed)
+          problems.push(`reconnect failed: ${cause instanceof Error ? cause.message : String(cause)}`);
         return;
       }
     }
@@ -87,8 +95,8 @@ export async function openSseSubscriber(options: SseSubscriberOptions): Promise<
     get reconnects() {
       return reconnects;
     },
-    get error() {
-      return error;
+    get problems() {
+      return problems;
     },
     close() {
       closed = true;

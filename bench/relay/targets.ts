@@ -83,7 +83,7 @@ export function relayTarget(relayUrl: string, authorization: string, redisUrl: s
       return {
         reconnects: () => subscribers.reduce((sum, s) => sum + s.reconnects, 0),
         resets: () => resets,
-        errors: () => subscribers.flatMap((s) => (s.error ? [s.error.message] : [])),
+        errors: () => subscribers.flatMap((s) => s.problems),
         async close() {
           for (const subscriber of subscribers) subscriber.close();
         },
