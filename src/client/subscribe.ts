@@ -132,6 +132,8 @@ export async function* subscribe(
         response = await transport.fetchOnce(spec, token);
       } catch (error) {
         if (outer?.aborted) return;
+        // Only "no answer" is worth another try; anything else (an `after` fetch refuses as a header) is a bug to show.
+        if (!headersLate && !isTransient(error)) throw error;
         if (headersLate && mode === "auto") {
           mode = "long-poll";
           fallbackReason = `no response headers within ${idleMs} ms: a proxy is buffering the stream`;

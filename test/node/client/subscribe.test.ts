@@ -140,6 +140,17 @@ describe("client subscribe over SSE", () => {
     expect(hostile).toMatchObject({ status: 400 });
   });
 
+  it("a hostile or malformed `after` fails at once instead of being retried", async () => {
+    const headerInjection = await consume(stack.client, "orders", 1, {
+      after: "x\r\nX-Evil: 1",
+    }).events.catch((error: unknown) => error);
+    expect(headerInjection).toBeInstanceOf(TypeError);
+    const garbage = await consume(stack.client, "orders", 1, { after: "not-a-cursor" }).events.catch(
+      (error: unknown) => error,
+    );
+    expect(garbage).toMatchObject({ status: 400, code: "invalid_cursor" });
+  });
+
   it("refuses to start without any channel or pattern", async () => {
     await expect(consume(stack.client, [], 1).events).rejects.toThrow(TypeError);
   });
