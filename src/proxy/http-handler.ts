@@ -112,7 +112,8 @@ export class HttpHandler {
     }
     const backend = this.backendFor(grant);
     const encoding = responseEncodingOf(request.headers["upstash-encoding"]);
-    const signal = abortSignalOf(response);
+    // Only blocking commands can be stopped when the client leaves; others skip the listener.
+    const signal = backend.blockingAllowed ? abortSignalOf(response) : undefined;
 
     switch (endpoint) {
       case "subscribe":
@@ -166,7 +167,7 @@ export class HttpHandler {
     backend: RedisBackend,
     encoding: ResponseEncoding,
     response: ServerResponse,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<number> {
     const refused = await this.refusal(command, grant, backend, "single");
     if (refused) throw new Refusal(400, refused, "refused");
@@ -181,7 +182,7 @@ export class HttpHandler {
     backend: RedisBackend,
     encoding: ResponseEncoding,
     response: ServerResponse,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<number> {
     // A refused command gets its error in its slot; the others still run, in order, as a pipeline would.
     const refusals = await Promise.all(
