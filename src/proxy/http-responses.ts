@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 
 /**
  * Headers every answer carries: CORS (so browsers may call the proxy and read the sync token) and a fresh
@@ -55,4 +56,26 @@ export function sendJson(
     "content-length": Buffer.byteLength(text),
   });
   response.end(text);
+}
+
+/**
+ * node:http's own answer to a request it cannot parse (headers too large, malformed request line) is an
+ * empty body, which @upstash/redis reports as a JSON parse error; answer with JSON instead.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  const body = JSON.stringify({
+    error: tooLarge
+      ? "ERR request line and headers are too large (the URL carries too much; send arguments in a POST body)"
+      : `ERR malformed HTTP request (${error.code ?? error.message})`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `access-control-allow-origin: *\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HttpHandler } from "./http-handler.ts";
+import { answerClientError } from "./http-responses.ts";
 import { ProxyMetrics } from "./metrics.ts";
 import { type ProxyOptions, resolveOptions } from "./options.ts";
 import { RedisBackend } from "./redis-backend.ts";
@@ -80,6 +81,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       if (closing) throw new Error("the proxy was closed");
       for (const backend of backends.values()) backend.connect();
       const created = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
+      created.on("clientError", answerClientError);
       server = created;
       await new Promise<void>((resolve, reject) => {
         created.once("error", reject);

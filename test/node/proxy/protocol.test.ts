@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { postJson, proxyFetch, sharedProxy, tcpClient, unique } from "./proxy-fixtures.ts";
 
@@ -274,5 +275,32 @@ describe("health and metrics", () => {
     );
     expect(text).toMatch(/^upstash_proxy_open_streams \d+$/m);
     expect(text).toMatch(/^upstash_proxy_redis_up\{redis="redis:\/\/127\.0\.0\.1:\d+",role="commands"\} 1$/m);
+  });
+});
+
+describe("requests node:http itself cannot take", () => {
+  it("answers an oversized URL (a huge channel or key in the path) with JSON, not an empty body", async () => {
+    const response = await proxyFetch(`/subscribe/${"x".repeat(20_000)}`, { method: "POST", body: "[]" });
+    expect(response.status).toBe(431);
+    expect(await json(response)).toEqual({ error: expect.stringMatching(/too large/) });
+  });
+
+  it("answers a malformed request line with JSON", async () => {
+    const { url } = sharedProxy();
+    const { port } = new URL(url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(reply).toContain("content-type: application/json");
+    expect(JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4))).toEqual({
+      error: expect.stringMatching(/malformed HTTP request/),
+    });
   });
 });
