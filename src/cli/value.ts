@@ -29,7 +29,15 @@ export async function valueFromArgument(argument: string, flags: ValueFlags): Pr
 }
 
 function readStdin(): string {
-  const text = readFileSync(0, "utf8");
+  let text: string;
+  try {
+    // fatal: invalid bytes must not turn silently into U+FFFD; the relay stores text, not bytes.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(0));
+  } catch {
+    throw new UsageError(
+      "stdin is not valid UTF-8: the relay stores text, not bytes (base64-encode binary data)",
+    );
+  }
   // A trailing newline from `echo` or a heredoc is framing, not data.
   return text.endsWith("\n") ? text.slice(0, text.endsWith("\r\n") ? -2 : -1) : text;
 }

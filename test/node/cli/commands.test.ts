@@ -135,6 +135,17 @@ describe("relay set / get / del / keys against a real relay", () => {
     expect((await runCli(["get", `${prefix}1`], { env })).code).toBe(3);
   });
 
+  it("refuses invalid UTF-8 on stdin (exit 2) instead of storing replacement characters", async () => {
+    const env = await asAdmin();
+    const key = unique("bytes");
+    const child = spawnCli(["set", key, "-"], env);
+    child.stdin?.end(Buffer.from([0x66, 0x6f, 0xff, 0xfe]));
+    const result = await finished(child);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not valid UTF-8/);
+    expect((await runCli(["get", key], { env })).code).toBe(3);
+  });
+
   it("rejects a hostile key with a clear error and exit 1, writing nothing", async () => {
     const env = await asAdmin();
     const result = await runCli(["set", "relay:{x}:meta", "v"], { env });
