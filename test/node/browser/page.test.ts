@@ -148,6 +148,20 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     await pageA.waitForState("idle");
   });
 
+  it("replays what came after a chosen id, and a click on an id picks it", async () => {
+    const history = `${prefix}.history`;
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n++) ids.push((await admin.publish(history, { n })).id);
+    await pageA.page.fill("#after", ids[0] ?? "");
+    await pageA.subscribe(history);
+    const shown = await pageA.waitForMessages(history, 3);
+    expect(shown.map((message) => message.id)).toEqual(ids.slice(1));
+    await pageA.page.click(`#feed li[data-id="${ids[2]}"] .id`);
+    expect(await pageA.page.inputValue("#after")).toBe(ids[2]);
+    await pageA.page.click("#unsubscribe");
+    await pageA.page.fill("#after", "");
+  });
+
   it("renders hostile payloads as text, never as markup", async () => {
     const hostile = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
     const id = (await admin.publish(channel, hostile)).id;

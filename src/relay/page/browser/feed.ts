@@ -22,7 +22,9 @@ export class Feed {
     row.title = `published ${new Date(message.time).toISOString()}`;
     row.dataset.channel = message.channel;
     const body = row.lastElementChild as HTMLElement;
-    body.append(element("span", "data", formatData(message.data)), element("span", "id", message.id));
+    const id = element("span", "id", message.id);
+    id.title = "click to resume after this id";
+    body.append(element("span", "data", formatData(message.data)), id);
     this.#messages++;
     this.#counts.messages.textContent = String(this.#messages);
   }

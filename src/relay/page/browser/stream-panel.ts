@@ -94,6 +94,12 @@ export function mountStreamPanel(client: () => RelayClient, feed: Feed): { start
     }
   }
 
+  // Clicking a message id in the feed makes it the resume point: "Subscribe" then replays what came after it.
+  byId("feed", HTMLOListElement).addEventListener("click", (click) => {
+    const id = click.target instanceof Element ? click.target.closest(".id")?.textContent : undefined;
+    if (id) after.value = id;
+  });
+
   form.addEventListener("submit", (submit) => {
     submit.preventDefault();
     void start();
