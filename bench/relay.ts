@@ -11,6 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import type { BenchReport } from "./lib/module.ts";
 import { connectDirect } from "./relay/direct-redis.ts";
 import { type FanoutPlan, type FanoutResult, measureFanout } from "./relay/fanout.ts";
 import { measureStreamFloor } from "./relay/floor.ts";
@@ -21,27 +22,24 @@ import {
   relayLongPollTarget,
 } from "./relay/long-poll.ts";
 import { cpuSeconds, totalResidentBytes } from "./relay/proc.ts";
-import { type MemoryReading, type RelayBenchReport, renderReport } from "./relay/report.ts";
+import { type MemoryReading, renderReport } from "./relay/report.ts";
 import { measureRoundTrips } from "./relay/round-trips.ts";
 import { type RelayBenchStack, startRelayBenchStack } from "./relay/stack.ts";
 import { directTarget, relayTarget } from "./relay/targets.ts";
 
 export const name = "relay";
-export type { RelayBenchReport };
 
 /** Message counts per fan-out size: enough samples for a p99 while the whole run stays near 3 minutes. */
 type MessagePlan = Omit<FanoutPlan, "subscribers">;
 const FEW_SUBSCRIBERS: MessagePlan = { warmup: 20, latencyMessages: 300, burstMessages: 1000, batchSize: 50 };
 const HUNDREDS: MessagePlan = { warmup: 5, latencyMessages: 100, burstMessages: 100, batchSize: 50 };
-const THOUSANDS: MessagePlan = { warmup: 3, latencyMessages: 20, burstMessages: 20, batchSize: 50 };
-const LONG_POLL: LongPollPlan = { loops: 100, messages: 30, waitSeconds: 10 };
+const THOUSANDS: MessagePlan = { warmup: 3, latencyMessages: 15, burstMessages: 10, batchSize: 50 };
+const LONG_POLL: LongPollPlan = { loops: 100, messages: 20, waitSeconds: 10 };
 const ROUND_TRIPS = 100;
 /** Pause before each memory reading so buffers and lazily grown heaps settle. */
 const MEMORY_SETTLE_MS = 1500;
 
-export async function run(
-  log: (line: string) => void = (line) => console.log(line),
-): Promise<RelayBenchReport> {
+export async function run(log: (line: string) => void = (line) => console.log(line)): Promise<BenchReport> {
   const sizes = subscriberCounts();
   const started = performance.now();
   const phase = (text: string) => log(`  [${((performance.now() - started) / 1000).toFixed(0)} s] ${text}`);

@@ -1,9 +1,11 @@
+import type { BenchReport } from "../lib/module.ts";
+import { markdownTable } from "../lib/table.ts";
 import type { DeliveryCheck } from "./deliveries.ts";
 import type { FanoutResult } from "./fanout.ts";
 import type { StreamFloor } from "./floor.ts";
 import type { LongPollPlan, LongPollResult } from "./long-poll.ts";
 import type { RoundTrip } from "./round-trips.ts";
-import { fixed, markdownTable, percentile, ratio } from "./stats.ts";
+import { fixed, percentile, ratio } from "./stats.ts";
 
 /** The issue's targets, checked on every run. */
 const P99_RATIO_TARGET = 2;
@@ -29,11 +31,6 @@ export interface RelayBenchResults {
   seconds: number;
 }
 
-export interface RelayBenchReport {
-  markdown: string;
-  targetsMet: boolean;
-}
-
 interface Verdict {
   target: string;
   met: boolean;
@@ -51,7 +48,7 @@ const checkCells = (check: DeliveryCheck) => [
 const clean = (check: DeliveryCheck) => check.lost === 0 && check.duplicates === 0 && check.outOfOrder === 0;
 
 /** Markdown tables with absolute figures and ratios to the same run's baseline, then the targets' verdicts. */
-export function renderReport(results: RelayBenchResults): RelayBenchReport {
+export function renderReport(results: RelayBenchResults): BenchReport {
   const verdicts: Verdict[] = [];
   const sections = [
     roundTripSection(results.roundTrips),
