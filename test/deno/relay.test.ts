@@ -29,6 +29,10 @@ interface DenoApi {
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 
 const stack = await startTestStack();
+// Safety net when the last test is filtered out (`--filter`): stop() sends redis-server its SIGTERM synchronously.
+globalThis.addEventListener("unload", () => {
+  void stack.stop();
+});
 // The entry reads its config from Deno.env once, when it is imported.
 Deno.env.set("UPSTASH_REDIS_REST_URL", stack.restUrl);
 Deno.env.set("UPSTASH_REDIS_REST_TOKEN", stack.restToken);
