@@ -83,6 +83,10 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     expect(message).toEqual({ id, channel, event: "message", data: '{"order":1,"item":"tea"}' });
     // The id is on screen, not just in an attribute.
     expect(await pageB.text(`#feed li[data-id="${id}"] .id`)).toBe(id);
+    // An event type travels with the message and shows in its own column.
+    const typed = await pageA.publish(channel, "shipped", { format: "text", event: "order.shipped" });
+    const [, second] = await pageB.waitForMessages(channel, 2);
+    expect(second).toEqual({ id: typed, channel, event: "order.shipped", data: "shipped" });
   });
 
   it("a cut stream reconnects and resumes: every message exactly once, in order", async () => {
