@@ -14,13 +14,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
 import { Redis as TcpRedis } from "ioredis";
-import { startRedisServer } from "../test/helpers/redis-server.ts";
+import { startRedisServer } from "../src/cli/redis-server.ts";
 import { formatMs, formatRate, formatShare } from "./lib/latency.ts";
 import { type LoadResult, runInterleaved } from "./lib/load.ts";
 import type { BenchReport } from "./lib/module.ts";
 import { markdownTable } from "./lib/table.ts";
 import { measureFanout } from "./proxy-fanout.ts";
 import { firstJsonLine, stopChild } from "./relay/child-process.ts";
+import { cpuSeconds } from "./relay/proc.ts";
 
 export const name = "proxy";
 
@@ -82,7 +83,11 @@ export async function run(log: (line: string) => void = (line) => console.log(li
         const viaTcp = (worker: number, index: number) =>
           op === "GET" ? direct.getBuffer(key(worker, index)) : direct.set(key(worker, index), VALUE);
         const [floorResult, proxyResult, tcpResult] = await runInterleaved(
-          [via(viaFloor), via(viaProxy), viaTcp],
+          [
+            { operation: via(viaFloor), serverCpuSeconds: () => cpuSeconds(floor.pid as number) },
+            { operation: via(viaProxy), serverCpuSeconds: () => cpuSeconds(proxy.pid as number) },
+            { operation: viaTcp, serverCpuSeconds: () => cpuSeconds(redis.pid) },
+          ],
           {
             concurrency,
             rounds,
@@ -118,7 +123,7 @@ export async function run(log: (line: string) => void = (line) => console.log(li
       .map((row) => ({ op: row.op, share: row.proxy.opsPerSecond / row.floor.opsPerSecond }));
     const targetsMet = verdicts.every((verdict) => verdict.share >= TARGET_SHARE_OF_FLOOR);
     const throughput = markdownTable(
-      ["op", "concurrency", "target", "ops/s", "p50 ms", "p99 ms", "share of HTTP floor"],
+      ["op", "concurrency", "target", "ops/s", "p50 ms", "p99 ms", "share of HTTP floor", "server CPU µs/op"],
       rows.flatMap((row) =>
         (
           [
@@ -134,6 +139,7 @@ export async function run(log: (line: string) => void = (line) => console.log(li
           formatMs(result.p50),
           formatMs(result.p99),
           target.startsWith("direct") ? "" : formatShare(result.opsPerSecond, row.floor.opsPerSecond),
+          Number.isFinite(result.cpuMicrosPerOp) ? result.cpuMicrosPerOp.toFixed(0) : "n/a",
         ]),
       ),
     );

@@ -6,6 +6,14 @@ export interface LoadResult {
   opsPerSecond: number;
   p50: number;
   p99: number;
+  /** CPU time the serving process spent per operation, in microseconds (NaN when not measured). */
+  cpuMicrosPerOp: number;
+}
+
+/** One target of an interleaved run: the operation, and optionally the CPU seconds its server has used so far. */
+export interface LoadTarget {
+  operation: (worker: number, index: number) => Promise<unknown>;
+  serverCpuSeconds?: () => number;
 }
 
 /**
@@ -19,7 +27,7 @@ export async function runLoad(options: {
   operation: (worker: number, index: number) => Promise<unknown>;
   /** Samples to add to (to pool several rounds); a fresh set by default. */
   latencies?: LatencySamples;
-}): Promise<LoadResult & { latencies: LatencySamples }> {
+}): Promise<LoadResult & { latencies: LatencySamples; allOperations: number }> {
   const { concurrency, durationMs, warmupMs, operation } = options;
   const warmupEnds = performance.now() + warmupMs;
   const latencies = options.latencies ?? new LatencySamples();
@@ -27,6 +35,7 @@ export async function runLoad(options: {
   let measuredStart = 0;
   let stopAt = Number.POSITIVE_INFINITY;
   let operations = 0;
+  let allOperations = 0; // warm-up included: what a server's CPU time covers
   const worker = async (id: number) => {
     let index = 0;
     for (;;) {
@@ -39,6 +48,7 @@ export async function runLoad(options: {
       }
       const counted = measuring;
       await operation(id, index++);
+      allOperations++;
       if (counted) {
         latencies.add(performance.now() - started);
         operations++;
@@ -47,7 +57,7 @@ export async function runLoad(options: {
   };
   await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
   const seconds = (performance.now() - measuredStart) / 1000;
-  return summary(operations, seconds, latencies);
+  return { ...summary(operations, seconds, latencies), allOperations };
 }
 
 /**
@@ -55,13 +65,20 @@ export async function runLoad(options: {
  * machine whose load drifts during the run (shared cores) does not favour whichever target ran first.
  */
 export async function runInterleaved(
-  targets: ReadonlyArray<(worker: number, index: number) => Promise<unknown>>,
+  targets: readonly LoadTarget[],
   options: { concurrency: number; rounds: number; roundMs: number; warmupMs: number },
 ): Promise<LoadResult[]> {
-  const pooled = targets.map(() => ({ operations: 0, seconds: 0, latencies: new LatencySamples() }));
+  const pooled = targets.map(() => ({
+    operations: 0,
+    allOperations: 0,
+    seconds: 0,
+    cpu: 0,
+    latencies: new LatencySamples(),
+  }));
   for (let round = 0; round < options.rounds; round++) {
-    for (const [index, operation] of targets.entries()) {
+    for (const [index, { operation, serverCpuSeconds }] of targets.entries()) {
       const total = pooled[index] as (typeof pooled)[number];
+      const cpuBefore = serverCpuSeconds?.() ?? Number.NaN;
       const result = await runLoad({
         concurrency: options.concurrency,
         durationMs: options.roundMs,
@@ -71,9 +88,14 @@ export async function runInterleaved(
       });
       total.operations += result.operations;
       total.seconds += result.seconds;
+      total.allOperations += result.allOperations;
+      total.cpu += (serverCpuSeconds?.() ?? Number.NaN) - cpuBefore;
     }
   }
-  return pooled.map((total) => summary(total.operations, total.seconds, total.latencies));
+  return pooled.map((total) => ({
+    ...summary(total.operations, total.seconds, total.latencies),
+    cpuMicrosPerOp: (total.cpu / total.allOperations) * 1e6,
+  }));
 }
 
 function summary(operations: number, seconds: number, latencies: LatencySamples) {
@@ -83,6 +105,7 @@ function summary(operations: number, seconds: number, latencies: LatencySamples)
     opsPerSecond: operations / seconds,
     p50: latencies.percentile(50),
     p99: latencies.percentile(99),
+    cpuMicrosPerOp: Number.NaN,
     latencies,
   };
 }
