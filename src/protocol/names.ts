@@ -12,6 +12,8 @@ export const PATTERN_REGEX = /^[A-Za-z0-9_.:*?[\]^-]{1,200}$/;
 /** Event type of a published message; `reset` is reserved for the relay's continuity frame. */
 export const EVENT_REGEX = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const RESERVED_EVENTS: readonly string[] = ["reset"];
+/** Idempotency key (header or batch field): 1-200 visible ASCII characters; it becomes part of a Redis key. */
+export const IDEMPOTENCY_KEY_REGEX = /^[\x21-\x7E]{1,200}$/;
 export const DEFAULT_EVENT = "message";
 /** Every relay-owned Redis key starts with this; KV keys never may. */
 export const RESERVED_KEY_PREFIX = "relay:";

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { jsonValueSchema, messageSchema } from "./message.ts";
-import { channelNameSchema, eventNameSchema } from "./names.ts";
+import { channelNameSchema, eventNameSchema, IDEMPOTENCY_KEY_REGEX } from "./names.ts";
 import { PROBLEMS } from "./problems.ts";
 
 /**
@@ -61,6 +61,11 @@ export const batchPublishRequestSchema = z
           channel: channelNameSchema,
           data: jsonValueSchema.describe("A string is published as text, anything else as compact JSON"),
           event: eventNameSchema.optional(),
+          idempotencyKey: z
+            .string()
+            .regex(IDEMPOTENCY_KEY_REGEX, "an idempotency key is 1-200 visible ASCII characters")
+            .optional()
+            .describe("Publish this message once per key and channel within RELAY_IDEMPOTENCY_S"),
         }),
       )
       .min(1)

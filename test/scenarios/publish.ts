@@ -204,6 +204,57 @@ export const publishScenarios: Scenario[] = [
     },
   },
   {
+    name: "publish: batch messages with an idempotencyKey are published once; a retried batch answers the same ids",
+    async run(target) {
+      const a = uniqueName("batch-idem-a");
+      const b = uniqueName("batch-idem-b");
+      const batch = {
+        messages: [
+          { channel: a, data: { n: 1 }, idempotencyKey: "job-1" },
+          { channel: b, data: "two", idempotencyKey: "job-1" },
+          { channel: a, data: { n: 3 } },
+        ],
+      };
+      const scope = `publish:${a} publish:${b}`;
+      const first = await expectJson<{ messages: Published[] }>(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", batch)),
+        201,
+      );
+      const retry = await expectJson<{ messages: Published[] }>(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", batch)),
+        201,
+      );
+      assert.deepEqual(
+        retry.messages.slice(0, 2),
+        first.messages.slice(0, 2),
+        "keyed messages answer their first ids",
+      );
+      assert.notEqual(
+        retry.messages[2]?.id,
+        first.messages[2]?.id,
+        "a message without a key is published again",
+      );
+      assert.equal(await target.redis.xlen(keys(a).log), 3);
+      assert.equal(await target.redis.xlen(keys(b).log), 1);
+      await expectProblem(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", batch, { "idempotency-key": "k" })),
+        400,
+        "invalid_header",
+      );
+      await expectProblem(
+        await authed(
+          target,
+          scope,
+          "/v1/publish",
+          jsonInit("POST", { messages: [{ channel: a, data: 1, idempotencyKey: "has space" }] }),
+        ),
+        400,
+        "invalid_body",
+      );
+      assert.equal(await target.redis.xlen(keys(a).log), 3, "rejected batches publish nothing");
+    },
+  },
+  {
     name: "publish: a batch with one bad or forbidden message is rejected whole and writes nothing",
     async run(target) {
       const a = uniqueName("batch-bad");

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { IDEMPOTENCY_KEY_REGEX } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
 import { batchPublishRequestSchema, publishQuerySchema } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
@@ -9,9 +10,6 @@ import { type Published, type PublishInput, publishBatch, publishMessage } from 
 
 /** Publishing (design §3): one atomic script per message; batches in one round trip. */
 export const publishRoutes = new Hono<RelayEnv>();
-
-/** Idempotency-Key: 1-200 visible ASCII characters (it becomes part of a Redis key). */
-const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,200}$/;
 
 const publishResult = (published: Published) => ({
   id: published.id,
@@ -25,7 +23,7 @@ publishRoutes.post("/channels/:channel/messages", async (c) => {
   const channel = channelParam(c);
   const { event } = queryOf(c, publishQuerySchema);
   const idempotencyKey = c.req.header("idempotency-key");
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_REGEX.test(idempotencyKey)) {
     throw new ProblemError(
       "invalid_header",
       "Idempotency-Key must be 1-200 visible ASCII characters (no spaces)",
@@ -46,11 +44,18 @@ publishRoutes.post("/publish", async (c) => {
   const { config, redis } = c.var;
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json");
   const request = parseOrThrow(batchPublishRequestSchema, body.json, "invalid_body");
+  if (c.req.header("idempotency-key") !== undefined) {
+    // One key cannot cover messages on several channels; silently ignoring it would make retries unsafe.
+    throw new ProblemError(
+      "invalid_header",
+      "a batch takes no Idempotency-Key header: give each message an idempotencyKey",
+    );
+  }
   for (const message of request.messages) requireScope(c, "publish", message.channel);
-  const inputs: PublishInput[] = request.messages.map((message) =>
-    typeof message.data === "string"
-      ? { channel: message.channel, data: message.data, type: "text", event: message.event }
-      : { channel: message.channel, data: JSON.stringify(message.data), type: "json", event: message.event },
+  const inputs: PublishInput[] = request.messages.map(({ channel, data, event, idempotencyKey }) =>
+    typeof data === "string"
+      ? { channel, data, type: "text", event, idempotencyKey }
+      : { channel, data: JSON.stringify(data), type: "json", event, idempotencyKey },
   );
   const published = await publishBatch(redis, config, inputs);
   return c.json({ messages: published.map(publishResult) }, 201);
