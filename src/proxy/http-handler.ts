@@ -23,6 +23,15 @@ export interface HandlerContext {
   renderMetrics(): string;
 }
 
+/** What a command request carries from routing to its answer. */
+interface CommandCall {
+  grant: TokenGrant;
+  backend: RedisBackend;
+  encoding: ResponseEncoding;
+  response: ServerResponse;
+  signal: AbortSignal | undefined;
+}
+
 /** A request the proxy will not serve: status and the `{"error"}` text. */
 class Refusal extends Error {
   readonly status: number;
@@ -111,9 +120,14 @@ export class HttpHandler {
       );
     }
     const backend = this.backendFor(grant);
-    const encoding = responseEncodingOf(request.headers["upstash-encoding"]);
-    // Only blocking commands can be stopped when the client leaves; others skip the listener.
-    const signal = backend.blockingAllowed ? abortSignalOf(response) : undefined;
+    const call: CommandCall = {
+      grant,
+      backend,
+      response,
+      encoding: responseEncodingOf(request.headers["upstash-encoding"]),
+      // Only blocking commands can be stopped when the client leaves; others skip the listener.
+      signal: backend.blockingAllowed ? abortSignalOf(response) : undefined,
+    };
 
     switch (endpoint) {
       case "subscribe":
@@ -122,22 +136,22 @@ export class HttpHandler {
       case "command": {
         requirePost(method, path);
         const command = parseCommand(parseJsonBody(await this.body(request)));
-        return this.single(command, grant, backend, encoding, response, signal);
+        return this.single(command, call);
       }
       case "path-command": {
         const body = method === "POST" || method === "PUT" ? await this.body(request) : undefined;
         const command = pathCommand(path, query, body);
-        return this.single(command, grant, backend, encoding, response, signal);
+        return this.single(command, call);
       }
       case "pipeline": {
         requirePost(method, path);
         const commands = parseCommandList(parseJsonBody(await this.body(request)));
-        return this.pipeline(commands, grant, backend, encoding, response, signal);
+        return this.pipeline(commands, call);
       }
       case "multi-exec": {
         requirePost(method, path);
         const commands = parseCommandList(parseJsonBody(await this.body(request)));
-        return this.transaction(commands, grant, backend, encoding, response);
+        return this.transaction(commands, call);
       }
       default:
         throw new Refusal(404, `ERR unknown endpoint ${path}`, "input");
@@ -163,11 +177,7 @@ export class HttpHandler {
 
   private async single(
     command: RedisCommand,
-    grant: TokenGrant,
-    backend: RedisBackend,
-    encoding: ResponseEncoding,
-    response: ServerResponse,
-    signal: AbortSignal | undefined,
+    { grant, backend, encoding, response, signal }: CommandCall,
   ): Promise<number> {
     const refused = await this.refusal(command, grant, backend, "single");
     if (refused) throw new Refusal(400, refused, "refused");
@@ -178,11 +188,7 @@ export class HttpHandler {
 
   private async pipeline(
     commands: RedisCommand[],
-    grant: TokenGrant,
-    backend: RedisBackend,
-    encoding: ResponseEncoding,
-    response: ServerResponse,
-    signal: AbortSignal | undefined,
+    { grant, backend, encoding, response, signal }: CommandCall,
   ): Promise<number> {
     // A refused command gets its error in its slot; the others still run, in order, as a pipeline would.
     const refusals = await Promise.all(
@@ -205,10 +211,7 @@ export class HttpHandler {
 
   private async transaction(
     commands: RedisCommand[],
-    grant: TokenGrant,
-    backend: RedisBackend,
-    encoding: ResponseEncoding,
-    response: ServerResponse,
+    { grant, backend, encoding, response }: CommandCall,
   ): Promise<number> {
     // Like a queue-time error, a refused command discards the whole transaction before anything runs.
     for (const [index, command] of commands.entries()) {
