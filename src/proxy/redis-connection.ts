@@ -25,7 +25,7 @@ export function openRedisConnection(
   settings: ConnectionSettings,
   extra: RedisOptions = {},
 ): Redis {
-  return new Redis(url, {
+  const connection = new Redis(url, {
     protocol: 2,
     stringNumbers: true,
     enableAutoPipelining: false,
@@ -40,6 +40,9 @@ export function openRedisConnection(
       Math.min(50 * 2 ** attempt, settings.maxReconnectDelayMs) + Math.random() * 50,
     ...extra,
   });
+  // Connection errors surface as rejected commands and as 503s; without a listener ioredis would print each one.
+  connection.on("error", () => {});
+  return connection;
 }
 
 /**

@@ -29,8 +29,17 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
       }
       chunks.push(chunk);
     });
-    request.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    let ended = false;
+    request.once("end", () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
     request.once("error", reject);
+    // A client that goes away mid-body: settle instead of waiting forever (the answer goes nowhere anyway).
+    request.once("close", () => {
+      if (!ended)
+        reject(new CommandInputError("ERR the client closed the connection before the body was complete"));
+    });
   });
 }
 
