@@ -37,6 +37,7 @@ globalThis.addEventListener("unload", () => {
 Deno.env.set("UPSTASH_REDIS_REST_URL", stack.restUrl);
 Deno.env.set("UPSTASH_REDIS_REST_TOKEN", stack.restToken);
 Deno.env.set("RELAY_JWT_SECRET", TEST_JWT_SECRET);
+Deno.env.set("RELAY_HEARTBEAT_MS", "1000");
 const { default: handler } = (await import("../../src/entry/deno.ts")) as {
   default: { fetch(request: Request): Response | Promise<Response> };
 };

@@ -681,3 +681,30 @@ export const sseScenarios: Scenario[] = [
     },
   },
 ];
+
+/**
+ * For runners that serve the relay on a socket with RELAY_HEARTBEAT_MS=1000: what a browser sees on the wire.
+ */
+export const sseSocketScenarios: Scenario[] = [
+  {
+    name: "sse over a socket: heartbeats arrive one by one while the stream is idle (nothing buffers it)",
+    async run(target) {
+      const channel = uniqueName("sse-wire");
+      const stream = await streamOf(target, `subscribe:${channel}`, `/v1/channels/${channel}/events`);
+      try {
+        await eventually(async () => stream.comments.length >= 1, "a first keepalive");
+        const first = stream.comments.length;
+        await eventually(async () => stream.comments.length > first, "a second keepalive, separately");
+        assert.ok(stream.comments.every((comment) => comment === "keepalive"));
+        assert.equal(
+          stream.response.headers.get("content-encoding")?.toLowerCase() ?? "identity",
+          "identity",
+        );
+        const id = await publish(target, channel, { after: "heartbeats" });
+        assert.equal(messageOf(await stream.next()).id, id);
+      } finally {
+        await stream.close();
+      }
+    },
+  },
+];

@@ -12,6 +12,7 @@ beforeAll(async () => {
     UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
     UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
     RELAY_JWT_SECRET: TEST_JWT_SECRET,
+    RELAY_HEARTBEAT_MS: "1000",
     HOST: "127.0.0.1",
     PORT: "0",
   });

@@ -4,14 +4,17 @@ import { hostileScenarios } from "../../scenarios/hostile.ts";
 import { kvScenarios } from "../../scenarios/kv.ts";
 import { longPollScenarios, longPollSocketScenarios } from "../../scenarios/longpoll.ts";
 import { publishScenarios } from "../../scenarios/publish.ts";
-import { sseScenarios } from "../../scenarios/sse.ts";
+import { sseScenarios, sseSocketScenarios } from "../../scenarios/sse.ts";
 
-/** Every scenario list, by suite: the runners for Node, Deno and workerd-over-sockets run all of them. */
+/**
+ * Every scenario list, by suite: the runners for Node, Deno and workerd-over-sockets run all of them, with the
+ * relay on a loopback socket and RELAY_HEARTBEAT_MS=1000 (the socket-only scenarios rely on both).
+ */
 export const allSuites: Record<string, Scenario[]> = {
   kv: kvScenarios,
   publish: publishScenarios,
   auth: authScenarios,
   hostile: hostileScenarios,
-  sse: sseScenarios,
+  sse: [...sseScenarios, ...sseSocketScenarios],
   "long-poll": [...longPollScenarios, ...longPollSocketScenarios],
 };
