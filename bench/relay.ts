@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { BenchReport } from "./lib/module.ts";
 import { connectDirect } from "./relay/direct-redis.ts";
-import { type FanoutPlan, type FanoutResult, measureFanout } from "./relay/fanout.ts";
+import { type FanoutPlan, type FanoutResult, measureFanoutPair } from "./relay/fanout.ts";
 import { measureStreamFloor } from "./relay/floor.ts";
 import {
   directLongPollTarget,
@@ -30,7 +30,7 @@ import { directTarget, relayTarget } from "./relay/targets.ts";
 export const name = "relay";
 
 /** Message counts per fan-out size: enough samples for a p99 while the whole run stays near 3 minutes. */
-type MessagePlan = Omit<FanoutPlan, "subscribers">;
+type MessagePlan = Omit<FanoutPlan, "subscribers"> & { burstMessages: number };
 const FEW_SUBSCRIBERS: MessagePlan = { warmup: 20, latencyMessages: 300, burstMessages: 1000, batchSize: 50 };
 const HUNDREDS: MessagePlan = { warmup: 5, latencyMessages: 100, burstMessages: 100, batchSize: 50 };
 const THOUSANDS: MessagePlan = { warmup: 3, latencyMessages: 15, burstMessages: 10, batchSize: 50 };
@@ -68,28 +68,36 @@ export async function run(log: (line: string) => void = (line) => console.log(li
     for (const subscribers of sizes) {
       const plan = { subscribers, ...planFor(subscribers) };
       const reading = subscribers === largest ? emptyReading(subscribers) : undefined;
-      phase(`fan-out to ${subscribers}: direct Redis`);
       const redisOnly = () => ({ "redis-server": [stack.redisPid] });
-      const directPlan = { ...plan, burstMessages: plan.burstMessages * DIRECT_BURST_FACTOR };
-      const directResult = await measureFanout(direct, channel(`direct-${subscribers}`), directPlan, {
-        cpu: () => cpuByProcess(redisOnly()),
-        beforeOpen: async () => {
-          if (reading) reading.redis.before = (await settledRss(redisOnly()))["redis-server"] ?? 0;
+      phase(`fan-out to ${subscribers}: direct Redis and relay, latency messages alternating`);
+      const [directResult, relayResult] = await measureFanoutPair(plan, [
+        {
+          target: direct,
+          channel: channel(`direct-${subscribers}`),
+          burstMessages: plan.burstMessages * DIRECT_BURST_FACTOR,
+          cpu: () => cpuByProcess(redisOnly()),
+          beforeOpen: async () => {
+            if (reading) reading.redis.before = (await settledRss(redisOnly()))["redis-server"] ?? 0;
+          },
+          afterOpen: async () => {
+            if (reading) reading.redis.open = (await settledRss(redisOnly()))["redis-server"] ?? 0;
+          },
         },
-        afterOpen: async () => {
-          if (reading) reading.redis.open = (await settledRss(redisOnly()))["redis-server"] ?? 0;
+        {
+          target: relay,
+          channel: channel(`relay-${subscribers}`),
+          burstMessages: plan.burstMessages,
+          cpu: () => cpuByProcess(relayProcesses(stack)),
+          beforeOpen: async () => {
+            if (reading) reading.relay.before = await settledRss(relayProcesses(stack));
+          },
+          afterOpen: async () => {
+            if (reading) reading.relay.open = await settledRss(relayProcesses(stack));
+          },
         },
-      });
-      phase(`fan-out to ${subscribers}: relay`);
-      const relayResult = await measureFanout(relay, channel(`relay-${subscribers}`), plan, {
-        cpu: () => cpuByProcess(relayProcesses(stack)),
-        beforeOpen: async () => {
-          if (reading) reading.relay.before = await settledRss(relayProcesses(stack));
-        },
-        afterOpen: async () => {
-          if (reading) reading.relay.open = await settledRss(relayProcesses(stack));
-        },
-      });
+      ]);
+      if (!directResult || !relayResult)
+        throw new Error("the fan-out pair returned fewer results than sides");
       if (reading) {
         reading.relay.closed = await settledRss(relayProcesses(stack));
         phase(`memory floor: ${subscribers} bare streams on a worker that only holds them open`);

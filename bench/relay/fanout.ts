@@ -1,4 +1,4 @@
-import { createDeliveryTracker, type DeliveryCheck } from "./deliveries.ts";
+import { createDeliveryTracker, type DeliveryCheck, type DeliveryTracker } from "./deliveries.ts";
 import type { FanoutTarget, OpenSubscribers } from "./targets.ts";
 
 export interface FanoutPlan {
@@ -7,9 +7,20 @@ export interface FanoutPlan {
   warmup: number;
   /** Closed loop: publish one, wait until every subscriber has it, publish the next. Gives unloaded latency. */
   latencyMessages: number;
-  /** Then a burst published as fast as batches allow: gives fan-out deliveries per second. */
-  burstMessages: number;
   batchSize: number;
+}
+
+/** One of the systems compared, with what only it needs. */
+export interface FanoutSide {
+  target: FanoutTarget;
+  channel: string;
+  /** Messages of the throughput burst, published in batches as fast as they are accepted. */
+  burstMessages: number;
+  /** Runs right before this side opens its subscribers and once all are open (memory readings). */
+  beforeOpen?(): Promise<void>;
+  afterOpen?(): Promise<void>;
+  /** CPU seconds used so far per process name; sampled around the burst. */
+  cpu(): Record<string, number>;
 }
 
 export interface FanoutResult {
@@ -28,84 +39,128 @@ export interface FanoutResult {
   reconnects: number;
   resets: number;
   errors: string[];
-  /** CPU seconds each sampled process spent from "all open" to the last burst delivery. */
+  /** CPU seconds each sampled process spent during the burst, and the deliveries it made. */
   cpu: Record<string, number>;
-  /** Deliveries in that window (closed loop and burst, including warm-up). */
-  deliveries: number;
-}
-
-/** Hooks around the moment every subscriber is open (used to read process memory with N streams open). */
-export interface FanoutHooks {
-  beforeOpen?(): Promise<void> | void;
-  afterOpen?(): Promise<void> | void;
-  /** CPU seconds used so far, per process name; sampled once all are open and after the last delivery. */
-  cpu?(): Record<string, number>;
+  burstDeliveries: number;
 }
 
 const WAIT_PER_MESSAGE_MS = 15_000;
+/** Receipts arriving after the last expected one are duplicates: give them a moment to show up. */
+const LATE_DUPLICATE_MS = 300;
 
-export async function measureFanout(
-  target: FanoutTarget,
-  channel: string,
+interface SideState {
+  side: FanoutSide;
+  tracker: DeliveryTracker;
+  subscribers: OpenSubscribers;
+  tap: { close(): Promise<void> } | undefined;
+  openMs: number;
+  nextSeq: number;
+}
+
+/**
+ * Measures both sides with the same number of subscribers. The closed-loop latency messages alternate between
+ * the sides one by one, so both see the same moments of a noisy machine (2 shared cores, other work); the
+ * throughput bursts then run one side after the other.
+ */
+export async function measureFanoutPair(
   plan: FanoutPlan,
-  hooks: FanoutHooks = {},
-): Promise<FanoutResult> {
-  const tracker = createDeliveryTracker(plan.subscribers);
-  await hooks.beforeOpen?.();
-  const openStart = performance.now();
-  const subscribers: OpenSubscribers = await target.open(channel, plan.subscribers, tracker.record);
-  const openMs = performance.now() - openStart;
-  const tap = await target.tap?.(channel, tracker.emitted);
+  sides: readonly FanoutSide[],
+): Promise<FanoutResult[]> {
+  const states: SideState[] = [];
   try {
-    await hooks.afterOpen?.();
-    const cpuBefore = hooks.cpu?.() ?? {};
-    let seq = 0;
+    for (const side of sides) {
+      const tracker = createDeliveryTracker(plan.subscribers);
+      await side.beforeOpen?.();
+      const openStart = performance.now();
+      const subscribers = await side.target.open(side.channel, plan.subscribers, tracker.record);
+      const state: SideState = {
+        side,
+        tracker,
+        subscribers,
+        tap: undefined,
+        openMs: performance.now() - openStart,
+        nextSeq: 0,
+      };
+      states.push(state);
+      state.tap = await side.target.tap?.(side.channel, tracker.emitted);
+      await side.afterOpen?.();
+    }
+
     const latencyFrom = plan.warmup;
     const latencyTo = plan.warmup + plan.latencyMessages;
-    for (; seq < latencyTo; seq++) {
-      tracker.published(seq);
-      await target.publish(channel, seq);
-      await tracker.waitForAll(seq, WAIT_PER_MESSAGE_MS);
+    for (let seq = 0; seq < latencyTo; seq++) {
+      for (const state of states) await publishAndWait(state, seq);
     }
+    const bursts: BurstResult[] = [];
+    for (const state of states) bursts.push(await burst(state, plan));
+    await new Promise((done) => setTimeout(done, LATE_DUPLICATE_MS));
 
-    const burstFrom = seq;
-    const burstTo = burstFrom + plan.burstMessages;
-    const receivedBefore = tracker.total;
-    const burstStart = performance.now();
-    while (seq < burstTo) {
-      const batch: number[] = [];
-      for (; seq < burstTo && batch.length < plan.batchSize; seq++) {
-        tracker.published(seq);
-        batch.push(seq);
-      }
-      await target.publishBatch(channel, batch);
-    }
-    const expected = receivedBefore + plan.subscribers * plan.burstMessages;
-    await tracker.waitForTotal(expected, Math.max(30_000, plan.burstMessages * 100));
-    const burstEnd = tracker.lastArrival(burstFrom, burstTo);
-    const cpuAfter = hooks.cpu?.() ?? {};
-    const delivered = tracker.total - receivedBefore;
-    // Let late duplicates show up before checking.
-    await new Promise((done) => setTimeout(done, 300));
-    return {
-      target: target.name,
-      subscribers: plan.subscribers,
-      openMs,
-      latencies: tracker.latencies(latencyFrom, latencyTo),
-      publishToRedis: tracker.publishToRedis(latencyFrom, latencyTo),
-      redisToReceipt: tracker.latencies(latencyFrom, latencyTo, "emitted"),
-      deliveriesPerSecond: burstEnd > burstStart ? (delivered / (burstEnd - burstStart)) * 1000 : 0,
-      check: tracker.check(0, burstTo),
-      reconnects: subscribers.reconnects(),
-      resets: subscribers.resets(),
-      errors: subscribers.errors(),
-      cpu: Object.fromEntries(
-        Object.entries(cpuAfter).map(([name, used]) => [name, used - (cpuBefore[name] ?? 0)]),
-      ),
-      deliveries: tracker.total,
-    };
+    return states.map((state, index) => {
+      const { tracker, subscribers, side } = state;
+      const measured = bursts[index];
+      if (!measured) throw new Error("a fan-out side has no burst result");
+      return {
+        target: side.target.name,
+        subscribers: plan.subscribers,
+        openMs: state.openMs,
+        latencies: tracker.latencies(latencyFrom, latencyTo),
+        publishToRedis: tracker.publishToRedis(latencyFrom, latencyTo),
+        redisToReceipt: tracker.latencies(latencyFrom, latencyTo, "emitted"),
+        deliveriesPerSecond: measured.deliveriesPerSecond,
+        check: tracker.check(0, state.nextSeq),
+        reconnects: subscribers.reconnects(),
+        resets: subscribers.resets(),
+        errors: subscribers.errors(),
+        cpu: measured.cpu,
+        burstDeliveries: measured.deliveries,
+      };
+    });
   } finally {
-    await tap?.close();
-    await subscribers.close();
+    for (const state of states) {
+      await state.tap?.close();
+      await state.subscribers.close();
+    }
   }
+}
+
+async function publishAndWait(state: SideState, seq: number): Promise<void> {
+  state.tracker.published(seq);
+  await state.side.target.publish(state.side.channel, seq);
+  state.nextSeq = seq + 1;
+  await state.tracker.waitForAll(seq, WAIT_PER_MESSAGE_MS);
+}
+
+interface BurstResult {
+  deliveriesPerSecond: number;
+  cpu: Record<string, number>;
+  deliveries: number;
+}
+
+async function burst(state: SideState, plan: FanoutPlan): Promise<BurstResult> {
+  const { tracker, side } = state;
+  const from = state.nextSeq;
+  const to = from + side.burstMessages;
+  const receivedBefore = tracker.total;
+  const cpuBefore = side.cpu();
+  const started = performance.now();
+  while (state.nextSeq < to) {
+    const batch: number[] = [];
+    for (; state.nextSeq < to && batch.length < plan.batchSize; state.nextSeq++) {
+      tracker.published(state.nextSeq);
+      batch.push(state.nextSeq);
+    }
+    await side.target.publishBatch(side.channel, batch);
+  }
+  const expected = receivedBefore + plan.subscribers * side.burstMessages;
+  await tracker.waitForTotal(expected, Math.max(30_000, side.burstMessages * 100));
+  const cpuAfter = side.cpu();
+  const finished = tracker.lastArrival(from, to);
+  const deliveries = tracker.total - receivedBefore;
+  return {
+    deliveriesPerSecond: finished > started ? (deliveries / (finished - started)) * 1000 : 0,
+    cpu: Object.fromEntries(
+      Object.entries(cpuAfter).map(([name, used]) => [name, used - (cpuBefore[name] ?? 0)]),
+    ),
+    deliveries,
+  };
 }

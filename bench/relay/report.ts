@@ -201,14 +201,14 @@ function cpuSection(fanouts: RelayBenchResults["fanouts"]): string {
       return [
         String(result.subscribers),
         result.target,
-        String(result.deliveries),
+        String(result.burstDeliveries),
         ...names.map((name) => (name in result.cpu ? fixed(result.cpu[name] ?? 0) : "–")),
-        fixed((server / result.deliveries) * 1e6, 0),
+        fixed((server / result.burstDeliveries) * 1e6, 1),
       ];
     }),
   );
   return (
-    "### CPU during fan-out (seconds, from all subscribers open to the last delivery; 2 shared cores)\n\n" +
+    "### CPU during the fan-out bursts (seconds, from the first publish to the last delivery; 2 shared cores)\n\n" +
     "`client` is the benchmark process itself (its subscribers and publisher); the server side is everything else.\n\n" +
     markdownTable(
       [
