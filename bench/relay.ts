@@ -36,6 +36,8 @@ const HUNDREDS: MessagePlan = { warmup: 5, latencyMessages: 100, burstMessages: 
 const THOUSANDS: MessagePlan = { warmup: 3, latencyMessages: 15, burstMessages: 10, batchSize: 50 };
 const LONG_POLL: LongPollPlan = { loops: 100, messages: 20, waitSeconds: 10 };
 const ROUND_TRIPS = 100;
+/** The Node comparison runs at the size of the p99 target. */
+const NODE_COMPARISON_SUBSCRIBERS = 100;
 /** Direct Redis delivers a burst ~100× faster: a longer burst keeps its measuring window well above timer noise. */
 const DIRECT_BURST_FACTOR = 20;
 /** Pause before each memory reading so buffers and lazily grown heaps settle. */
@@ -107,6 +109,40 @@ export async function run(log: (line: string) => void = (line) => console.log(li
       fanouts.push({ relay: relayResult, direct: directResult });
     }
 
+    const nodeSubscribers = Math.min(NODE_COMPARISON_SUBSCRIBERS, largest);
+    phase(`the same relay on Node: fan-out to ${nodeSubscribers}, direct Redis alternating`);
+    const nodeRelay = await stack.startNodeRelay();
+    const nodeProcesses = () => ({ "relay (Node)": [nodeRelay.pid], proxy: [stack.proxyPid] });
+    const nodeMemory: Record<"before" | "open", Record<string, number>> = { before: {}, open: {} };
+    const [nodeDirect, onNode] = await measureFanoutPair(
+      { subscribers: nodeSubscribers, ...planFor(nodeSubscribers) },
+      [
+        {
+          target: direct,
+          channel: channel(`direct-node-${nodeSubscribers}`),
+          burstMessages: planFor(nodeSubscribers).burstMessages * DIRECT_BURST_FACTOR,
+          cpu: () => cpuByProcess({ "redis-server": [stack.redisPid] }),
+        },
+        {
+          target: {
+            ...relayTarget(nodeRelay.url, stack.authorization, stack.redisUrl),
+            name: "relay on Node",
+          },
+          channel: channel(`node-${nodeSubscribers}`),
+          burstMessages: planFor(nodeSubscribers).burstMessages,
+          cpu: () => cpuByProcess(nodeProcesses()),
+          beforeOpen: async () => {
+            nodeMemory.before = await settledRss(nodeProcesses());
+          },
+          afterOpen: async () => {
+            nodeMemory.open = await settledRss(nodeProcesses());
+          },
+        },
+      ],
+    );
+    await nodeRelay.stop();
+    if (!nodeDirect || !onNode) throw new Error("the Node fan-out pair returned fewer results than sides");
+
     phase(`long-poll, ${LONG_POLL.loops} loops: direct Redis`);
     const directPoll = await directLongPollTarget(stack.redisUrl, LONG_POLL.waitSeconds);
     const directLongPoll = await measureLongPoll(directPoll, channel("direct-poll"), LONG_POLL).finally(() =>
@@ -120,6 +156,7 @@ export async function run(log: (line: string) => void = (line) => console.log(li
       roundTrips,
       fanouts,
       directBurstFactor: DIRECT_BURST_FACTOR,
+      onNode: { relay: onNode, direct: nodeDirect, memory: nodeMemory },
       memory,
       longPoll: { plan: LONG_POLL, relay: relayLongPoll, direct: directLongPoll },
       seconds: (performance.now() - started) / 1000,

@@ -28,6 +28,12 @@ export interface RelayBenchResults {
   fanouts: Array<{ relay: FanoutResult; direct: FanoutResult }>;
   /** How many times more messages the direct bursts published than the relay's. */
   directBurstFactor: number;
+  /** The same relay app on Node against the same proxy, with its own direct baseline. */
+  onNode: {
+    relay: FanoutResult;
+    direct: FanoutResult;
+    memory: { before: Record<string, number>; open: Record<string, number> };
+  };
   memory: MemoryReading | undefined;
   longPoll: { plan: LongPollPlan; relay: LongPollResult; direct: LongPollResult };
   seconds: number;
@@ -58,6 +64,7 @@ export function renderReport(results: RelayBenchResults): BenchReport {
     burstSection(results.fanouts, results.directBurstFactor),
     cpuSection(results.fanouts),
     results.memory ? memorySection(results.memory, verdicts) : "",
+    nodeSection(results.onNode),
     longPollSection(results.longPoll),
   ];
   const scenarios = [
@@ -68,6 +75,11 @@ export function renderReport(results: RelayBenchResults): BenchReport {
         errors: r.errors,
       })),
     ),
+    ...[results.onNode.direct, results.onNode.relay].map((r) => ({
+      name: `${r.target} fan-out ×${r.subscribers} (Node comparison)`,
+      check: r.check,
+      errors: r.errors,
+    })),
     ...[results.longPoll.direct, results.longPoll.relay].map((r) => ({
       name: `${r.target} long-poll`,
       check: r.check,
@@ -263,6 +275,52 @@ function memorySection(memory: MemoryReading, verdicts: Verdict[]): string {
     "The floor rows are a worker that only holds a streamed response open, under the same wrangler dev: what " +
     "workerd spends per open request before the relay does anything.\n\n" +
     markdownTable(["process", "before MiB", "open MiB", "closed MiB", "per open stream KiB"], rows)
+  );
+}
+
+function nodeSection(onNode: RelayBenchResults["onNode"]): string {
+  const { relay, direct, memory } = onNode;
+  const rows = [direct, relay].map((result) => {
+    const servers = Object.keys(result.cpu).filter((name) => name !== "client");
+    const server = servers.reduce((sum, name) => sum + (result.cpu[name] ?? 0), 0);
+    return [
+      result.target,
+      ms(result.latencies, 50),
+      ms(result.latencies, 99),
+      ratio(percentile(result.latencies, 99), percentile(direct.latencies, 99)),
+      result.redisToReceipt.length > 0
+        ? `${ms(result.redisToReceipt, 50)} / ${ms(result.redisToReceipt, 99)}`
+        : "–",
+      fixed(result.deliveriesPerSecond, 0),
+      fixed((server / result.burstDeliveries) * 1e6, 1),
+      ...checkCells(result.check),
+    ];
+  });
+  const perStream = Object.keys(memory.open)
+    .map(
+      (name) =>
+        `${name} ${kib(((memory.open[name] ?? 0) - (memory.before[name] ?? 0)) / relay.subscribers)} KiB`,
+    )
+    .join(", ");
+  return (
+    `### The same relay on Node (src/entry/node.ts, same proxy), ${relay.subscribers} subscribers\n\n` +
+    "Not a target: it shows how much of the figures above is workerd and `wrangler dev` rather than the relay. " +
+    `Memory per open stream on Node: ${perStream}.\n\n` +
+    markdownTable(
+      [
+        "path",
+        "p50 ms",
+        "p99 ms",
+        "p99 ratio",
+        "Redis→subscriber p50 / p99 ms",
+        "deliveries/s",
+        "server CPU µs per delivery",
+        "lost",
+        "dup",
+        "out of order",
+      ],
+      rows,
+    )
   );
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startRedisServer } from "../../src/cli/redis-server.ts";
 import { mintToken } from "../../src/cli/token.ts";
 import { firstJsonLine, stopChild } from "./child-process.ts";
+import { type NodeRelay, startNodeRelay } from "./node-relay.ts";
 import { startRelayUnderWranglerDev, type WorkerdProcesses } from "./wrangler-dev.ts";
 
 const PROXY_CHILD = join(import.meta.dirname, "proxy-child.ts");
@@ -21,6 +22,8 @@ export interface RelayBenchStack {
   redisPid: number;
   /** The workerd processes of `wrangler dev`: its entry (request forwarding) and the one running the relay. */
   workerd(): WorkerdProcesses;
+  /** Starts the same relay on Node against the same proxy and secret (stopped with the stack). */
+  startNodeRelay(): Promise<NodeRelay>;
   stop(): Promise<void>;
 }
 
@@ -53,11 +56,12 @@ export async function startRelayBenchStack(log: (line: string) => void): Promise
     const { url: proxyUrl } = await firstJsonLine<{ url: string }>(proxy, "the REST proxy", 30_000);
 
     const secret = randomBytes(32).toString("hex");
-    const relay = await startRelayUnderWranglerDev({
+    const relaySettings = {
       UPSTASH_REDIS_REST_URL: proxyUrl,
       UPSTASH_REDIS_REST_TOKEN: proxyToken,
       RELAY_JWT_SECRET: secret,
-    });
+    };
+    const relay = await startRelayUnderWranglerDev(relaySettings);
     log(`relay (bundled snapshot) under wrangler dev at ${relay.url}`);
     cleanups.push(() => relay.stop());
 
@@ -69,6 +73,11 @@ export async function startRelayBenchStack(log: (line: string) => void): Promise
       proxyPid: proxy.pid ?? 0,
       redisPid: redis.pid,
       workerd: relay.workerd,
+      async startNodeRelay() {
+        const nodeRelay = await startNodeRelay(relaySettings);
+        cleanups.push(() => nodeRelay.stop());
+        return nodeRelay;
+      },
       stop: stopAll,
     };
   } catch (error) {
