@@ -132,6 +132,9 @@ export class HttpHandler {
     switch (endpoint) {
       case "subscribe":
       case "psubscribe":
+        if (method !== "POST" && method !== "GET") {
+          throw new Refusal(405, `ERR ${endpoint} streams take POST (or GET), got ${method}`, "input");
+        }
         return this.subscribe(endpoint, path, request, response, backend);
       case "command": {
         requirePost(method, path);

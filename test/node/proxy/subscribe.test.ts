@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   eventually,
   postJson,
+  proxyFetch,
   startPrivateProxy,
   tcpClient,
   unique,
@@ -74,6 +75,8 @@ describe("subscribe streams on the wire", () => {
       expect(response.headers.get("content-type")).toBe("application/json");
       expect(((await response.json()) as { error: string }).error).toMatch(/^ERR /);
     }
+    const head = await proxyFetch("/subscribe/x", { method: "HEAD" });
+    expect(head.status).toBe(405);
     const tooMany = await postJson(
       `/subscribe/${Array.from({ length: 101 }, (_, index) => `c${index}`).join("/")}`,
       [],
