@@ -15,12 +15,8 @@ import type { BenchReport } from "./lib/module.ts";
 import { connectDirect } from "./relay/direct-redis.ts";
 import { type FanoutPlan, type FanoutResult, measureFanoutPair } from "./relay/fanout.ts";
 import { measureStreamFloor } from "./relay/floor.ts";
-import {
-  directLongPollTarget,
-  type LongPollPlan,
-  measureLongPoll,
-  relayLongPollTarget,
-} from "./relay/long-poll.ts";
+import { type LongPollPlan, measureLongPoll } from "./relay/long-poll.ts";
+import { directLongPollTarget, relayLongPollTarget } from "./relay/long-poll-targets.ts";
 import { cpuSeconds, totalResidentBytes } from "./relay/proc.ts";
 import { type MemoryReading, renderReport } from "./relay/report.ts";
 import { measureRoundTrips } from "./relay/round-trips.ts";

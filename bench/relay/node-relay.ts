@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/cli/free-port.ts";
-import { stopChild } from "./child-process.ts";
+import { stopChild, waitUntilServing } from "./child-process.ts";
 
 const NODE_ENTRY = resolve(import.meta.dirname, "../../src/entry/node.ts");
 const READY_TIMEOUT_MS = 30_000;
@@ -26,29 +26,12 @@ export async function startNodeRelay(settings: Record<string, string>): Promise<
     env: { ...env, ...settings, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`the Node relay exited with code ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) {
-      await stopChild(child, 2000);
-      throw new Error(
-        `the Node relay did not answer ${url}/healthz within ${READY_TIMEOUT_MS / 1000} s:\n${output}`,
-      );
-    }
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(
-      () => undefined,
-    );
-    await response?.body?.cancel();
-    if (response?.ok) break;
-    await new Promise((done) => setTimeout(done, 200));
+  try {
+    await waitUntilServing(`${url}/healthz`, child, "the Node relay", READY_TIMEOUT_MS);
+  } catch (error) {
+    await stopChild(child, 2000);
+    throw error;
   }
   return { url, pid: child.pid ?? 0, stop: () => stopChild(child, 5000) };
 }

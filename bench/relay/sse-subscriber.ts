@@ -19,6 +19,8 @@ export interface SseSubscriber {
   close(): void;
 }
 
+const DEFAULT_RETRY_MS = 250;
+
 /**
  * An EventSource-like subscriber over Node's fetch and eventsource-parser. It resolves once the response
  * headers arrived, which the relay sends only after its live subscription is confirmed (design §4), and
@@ -30,8 +32,13 @@ export async function openSseSubscriber(options: SseSubscriberOptions): Promise<
   let reconnects = 0;
   const problems: string[] = [];
   let closed = false;
+  // Like EventSource: wait before reconnecting, as long as the server's last `retry:` asked.
+  let retryMs = DEFAULT_RETRY_MS;
 
   const parser = createParser({
+    onRetry(ms) {
+      retryMs = ms;
+    },
     onEvent(event: EventSourceMessage) {
       if (event.id !== undefined) lastEventId = event.id;
       if (event.event === "reset") {
@@ -79,6 +86,8 @@ export async function openSseSubscriber(options: SseSubscriberOptions): Promise<
       }
       if (closed) return;
       reconnects += 1;
+      await new Promise((done) => setTimeout(done, retryMs));
+      if (closed) return;
       try {
         reader = await connect();
       } catch (cause) {

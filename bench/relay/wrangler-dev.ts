@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/cli/free-port.ts";
-import { stopChild } from "./child-process.ts";
+import { stopChild, waitUntilServing } from "./child-process.ts";
 import { descendantsNamed } from "./proc.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -135,12 +135,6 @@ async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDe
     env: wranglerEnv(scratch),
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-6000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
   const workerd = (): WorkerdProcesses => {
     const pids = child.pid ? descendantsNamed(child.pid, /workerd/) : [];
     const isEntry = (pid: number) => commandLine(pid).includes(`entry=127.0.0.1:${port}`);
@@ -161,7 +155,7 @@ async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDe
   };
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(`${url}${options.readyPath}`, child, () => output);
+    await waitUntilServing(`${url}${options.readyPath}`, child, "wrangler dev", READY_TIMEOUT_MS);
   } catch (error) {
     await stop();
     throw error;
@@ -174,20 +168,5 @@ function commandLine(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
   } catch {
     return "";
-  }
-}
-
-async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`wrangler dev exited with code ${child.exitCode}:\n${output()}`);
-    if (Date.now() > deadline) {
-      throw new Error(`wrangler dev did not answer ${url} within ${READY_TIMEOUT_MS / 1000} s:\n${output()}`);
-    }
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-    await response?.body?.cancel();
-    if (response?.ok) return;
-    await new Promise((done) => setTimeout(done, 250));
   }
 }
