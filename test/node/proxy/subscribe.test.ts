@@ -3,6 +3,7 @@ import {
   eventually,
   postJson,
   proxyFetch,
+  sharedProxy,
   startPrivateProxy,
   tcpClient,
   unique,
@@ -133,6 +134,8 @@ describe("one shared Redis subscriber", () => {
     const streams = await Promise.all(Array.from({ length: 50 }, () => openStream(`/subscribe/${channel}`)));
     await Promise.all(streams.map((stream) => stream.waitForData(1)));
     expect(await numsub(channel)).toBe(1); // fifty HTTP streams, one Redis subscription
+    const metrics = await (await fetch(`${sharedProxy().url}/metrics`)).text();
+    expect(Number(/^upstash_proxy_open_streams (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(50);
     expect(await direct.publish(channel, "to-all")).toBe(1);
     for (const stream of streams) expect((await stream.waitForData(2))[1]).toBe(`message,${channel},to-all`);
     for (const stream of streams) stream.close();
