@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   eventually,
@@ -185,6 +187,37 @@ describe("keepalive and limits (private proxy)", () => {
       expect(text).toMatch(/^data: subscribe,k,1\n\n(: keepalive\n\n)+$/);
       await reader?.cancel();
     } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe("slow consumers (private proxy)", () => {
+  it("closes a stream whose client stops reading, and releases its subscription", async () => {
+    const stack = await startPrivateProxy({ token: "t", maxStreamBacklogBytes: 256 * 1024 });
+    const publisher = tcpClient(stack.redis.url);
+    try {
+      const { port } = new URL(stack.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(
+        "POST /subscribe/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 2\r\n\r\n[]",
+      );
+      const [first] = (await once(socket, "data")) as [Buffer];
+      expect(first.toString()).toContain("data: subscribe,slow,1");
+      socket.pause(); // and never read again
+      const payload = "x".repeat(100 * 1024);
+      await eventually(async () => {
+        for (let index = 0; index < 20; index++) await publisher.publish("slow", payload);
+        const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+        expect(metrics).toMatch(/^upstash_proxy_streams_closed_slow_total 1$/m);
+      }, 20_000);
+      await eventually(async () =>
+        expect(await publisher.call("PUBSUB", "NUMSUB", "slow")).toEqual(["slow", 0]),
+      );
+      socket.destroy();
+    } finally {
+      publisher.disconnect();
       await stack.stop();
     }
   });
