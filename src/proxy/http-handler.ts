@@ -119,6 +119,15 @@ export class HttpHandler {
         "input",
       );
     }
+    const format = request.headers["upstash-response-format"];
+    if (format !== undefined && String(format).trim().toLowerCase() !== "json") {
+      // Answering JSON to a client that asked for raw RESP would be misread; say so instead.
+      throw new Refusal(
+        400,
+        `ERR Upstash-Response-Format ${String(format)} is not supported; this proxy answers json`,
+        "input",
+      );
+    }
     const backend = this.backendFor(grant);
     const call: CommandCall = {
       grant,

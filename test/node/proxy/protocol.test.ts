@@ -67,6 +67,17 @@ describe("endpoints", () => {
     expect(await json(path)).toEqual({ result: "hi" });
   });
 
+  it("answers json only: Upstash-Response-Format resp2 is refused, json accepted", async () => {
+    const resp2 = await postJson("/", ["ping"], { "upstash-response-format": "resp2" });
+    expect(resp2.status).toBe(400);
+    expect(await json(resp2)).toEqual({
+      error: expect.stringMatching(/Upstash-Response-Format resp2 is not supported/),
+    });
+    expect(await json(await postJson("/", ["ping"], { "upstash-response-format": "json" }))).toEqual({
+      result: "PONG",
+    });
+  });
+
   it("refuses other methods with 405 JSON", async () => {
     const response = await proxyFetch("/get/a", { method: "DELETE" });
     expect(response.status).toBe(405);
