@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 
 const root = join(import.meta.dirname, "..");
 const results = join(root, ".test-results");
@@ -40,12 +41,23 @@ async function vitest() {
     `--outputFile.json=${report}`,
     ...extraArgs,
   ]);
-  if (!existsSync(report)) return { runner: "vitest", passed: 0, failed: 1, note: `no report (exit ${code})` };
+  if (!existsSync(report))
+    return { runner: "vitest", passed: 0, failed: 1, note: `no report (exit ${code})` };
   const json = JSON.parse(readFileSync(report, "utf8"));
   // A file that fails to load has no tests but is a failure: count it.
-  const brokenFiles = (json.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults.length === 0);
-  const failed = json.numFailedTests + brokenFiles.length + (code !== 0 && json.numFailedTests === 0 && brokenFiles.length === 0 ? 1 : 0);
-  return { runner: "vitest", passed: json.numPassedTests, failed, skipped: json.numPendingTests + json.numTodoTests };
+  const brokenFiles = (json.testResults ?? []).filter(
+    (f) => f.status === "failed" && f.assertionResults.length === 0,
+  );
+  const failed =
+    json.numFailedTests +
+    brokenFiles.length +
+    (code !== 0 && json.numFailedTests === 0 && brokenFiles.length === 0 ? 1 : 0);
+  return {
+    runner: "vitest",
+    passed: json.numPassedTests,
+    failed,
+    skipped: json.numPendingTests + json.numTodoTests,
+  };
 }
 
 async function deno() {
@@ -53,8 +65,10 @@ async function deno() {
   if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith(".test.ts"))) return undefined;
   const { code, output } = await run(bin("deno"), ["test", "--allow-all", "test/deno/"], { capture: true });
   // Deno's summary: "ok | 12 passed (3 steps) | 0 failed (2s)" or "FAILED | 11 passed | 1 failed (2s)".
-  const clean = output.replace(/\x1b\[[0-9;]*m/g, "");
-  const match = [...clean.matchAll(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)].at(-1);
+  const clean = stripVTControlCharacters(output);
+  const match = [...clean.matchAll(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)].at(
+    -1,
+  );
   if (!match) return { runner: "deno", passed: 0, failed: 1, note: `no summary (exit ${code})` };
   const failed = Number(match[2]) + (code !== 0 && Number(match[2]) === 0 ? 1 : 0);
   return { runner: "deno", passed: Number(match[1]), failed };
@@ -71,7 +85,9 @@ console.log("\nSummary by runner:");
 for (const outcome of outcomes.filter(Boolean)) {
   passed += outcome.passed;
   failed += outcome.failed;
-  console.log(`  ${outcome.runner}: ${outcome.passed} passed, ${outcome.failed} failed${outcome.note ? ` (${outcome.note})` : ""}`);
+  console.log(
+    `  ${outcome.runner}: ${outcome.passed} passed, ${outcome.failed} failed${outcome.note ? ` (${outcome.note})` : ""}`,
+  );
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

@@ -4,7 +4,9 @@ import type { startTestStack as StartTestStack } from "./stack.ts";
 
 // Loaded by Node itself (require of ESM), not through the project's Vite pipeline: the workers project resolves
 // modules for workerd, where ioredis (CommonJS, used by the proxy) loses its named exports ("Redis is not a constructor").
-const { startTestStack } = createRequire(import.meta.url)("./stack.ts") as { startTestStack: typeof StartTestStack };
+const { startTestStack } = createRequire(import.meta.url)("./stack.ts") as {
+  startTestStack: typeof StartTestStack;
+};
 
 /**
  * Vitest global setup (runs in Node, once per project): a private redis-server and the REST proxy,
