@@ -7,6 +7,7 @@ import {
 } from "./blocking-pool.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
+import { ReadOnlyCheck } from "./read-only-check.ts";
 import {
   type ConnectionSettings,
   closeConnection,
@@ -43,7 +44,7 @@ export class RedisBackend {
   private readonly settings: BackendSettings;
   private lastError = "not connected yet";
   private closing = false;
-  private readonly flagCache = new Map<string, Promise<CommandFlags | null>>();
+  private readonly readOnly = new ReadOnlyCheck((command) => this.execute(command));
 
   constructor(redisUrl: string, settings: BackendSettings) {
     this.settings = settings;
@@ -179,27 +180,8 @@ export class RedisBackend {
   }
 
   /** True when Redis flags the command (or its subcommand) `readonly`: what a read-only token may run. */
-  async isReadOnly(command: RedisCommand): Promise<boolean> {
-    if (command.name === "PING" || command.name === "ECHO") return true;
-    const flags = await this.flagsOf(command.name);
-    if (!flags) return false; // unknown to Redis, so not known to only read
-    const sub = command.args[0]?.toString().toLowerCase();
-    const subFlags =
-      sub === undefined ? undefined : flags.subcommands.get(`${command.name.toLowerCase()}|${sub}`);
-    return (subFlags ?? flags.flags).includes("readonly");
-  }
-
-  /** COMMAND INFO flags, cached per known command name (unknown names are not cached: no unbounded growth). */
-  private flagsOf(name: string): Promise<CommandFlags | null> {
-    const cached = this.flagCache.get(name);
-    if (cached) return cached;
-    const lookup = this.execute({ name: "COMMAND", args: ["INFO", name] }).then(parseCommandInfo);
-    this.flagCache.set(name, lookup);
-    lookup.then(
-      (flags) => flags === null && this.flagCache.delete(name),
-      () => this.flagCache.delete(name),
-    );
-    return lookup;
+  isReadOnly(command: RedisCommand): Promise<boolean> {
+    return this.readOnly.allows(command);
   }
 
   /** Answers PING through the command connection; false when Redis is down. */
@@ -267,28 +249,4 @@ function replyError(message: string): Error {
   const error = new Error(message);
   error.name = "ReplyError";
   return error;
-}
-
-interface CommandFlags {
-  flags: string[];
-  /** "config|get" → its flags (Redis 7 lists subcommands in COMMAND INFO). */
-  subcommands: Map<string, string[]>;
-}
-
-function parseCommandInfo(info: RedisReply): CommandFlags | null {
-  const entry = Array.isArray(info) ? info[0] : null;
-  if (!Array.isArray(entry)) return null;
-  const subcommands = new Map<string, string[]>();
-  const listed = entry[9];
-  if (Array.isArray(listed)) {
-    for (const item of listed) {
-      if (Array.isArray(item)) subcommands.set(String(item[0]).toLowerCase(), flagList(item));
-    }
-  }
-  return { flags: flagList(entry), subcommands };
-}
-
-function flagList(entry: RedisReply[]): string[] {
-  const flags = entry[2];
-  return Array.isArray(flags) ? flags.map((flag) => String(flag).toLowerCase()) : [];
 }
