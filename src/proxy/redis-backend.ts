@@ -44,6 +44,8 @@ export class RedisBackend {
   private readonly settings: BackendSettings;
   private lastError = "not connected yet";
   private closing = false;
+  /** When the command connection was last seen going down (or first asked to connect); unset while ready. */
+  private downSince: number | undefined;
   private readonly readOnly = new ReadOnlyCheck((command) => this.execute(command));
 
   constructor(redisUrl: string, settings: BackendSettings) {
@@ -76,6 +78,7 @@ export class RedisBackend {
 
   /** Starts connecting (requests also wait for the connection, up to `readyWaitMs`). */
   connect(): void {
+    this.downSince ??= Date.now();
     if (this.connection.status === "wait") this.connection.connect().catch(() => {});
     this.subscriptions.connect();
   }
@@ -200,6 +203,11 @@ export class RedisBackend {
   }
 
   private ready(): Promise<void> {
+    if (this.connection.status === "ready") return Promise.resolve();
+    // Down for longer than a request would wait: answer at once instead of making every request wait.
+    if (this.downSince !== undefined && Date.now() - this.downSince > this.settings.readyWaitMs) {
+      return Promise.reject(new RedisUnavailableError(`Redis is unavailable: ${this.describeDown()}`));
+    }
     return whenReady(this.connection, this.settings.readyWaitMs, () => this.describeDown());
   }
 
@@ -225,10 +233,12 @@ export class RedisBackend {
       this.lastError = error.message;
     });
     connection.on("ready", () => {
+      this.downSince = undefined;
       if (wasReady && !this.closing) this.settings.log(`proxy: ${role} connection to ${this.label} is back`);
       wasReady = true;
     });
     connection.on("close", () => {
+      this.downSince ??= Date.now();
       if (wasReady && !this.closing)
         this.settings.log(
           `proxy: ${role} connection to ${this.label} lost (${this.lastError}); reconnecting`,
