@@ -11,7 +11,7 @@ beforeAll(async () => {
     token: "t",
     readyWaitMs: 300,
     maxReconnectDelayMs: 200,
-    commandTimeoutMs: 1000,
+    commandTimeoutMs: 3000,
   });
 });
 afterAll(() => stack.stop());
@@ -95,7 +95,7 @@ describe("Redis down and back up", () => {
 
   it("gives up on a command Redis does not answer in time, with a JSON 503", async () => {
     const direct = new TcpRedis(stack.redis.url);
-    await direct.call("CLIENT", "PAUSE", "2500", "ALL");
+    await direct.call("CLIENT", "PAUSE", "20000", "ALL"); // far past the 3 s command timeout; unpaused below
     const response = await post("/", ["get", "k"]);
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: string }).error).toMatch(/timed out/i);
