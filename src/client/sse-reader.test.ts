@@ -31,11 +31,54 @@ describe("SseReader", () => {
     stream.sendBytes([0xa9, 0x0a, 0x0a]);
     stream.end();
     expect(await reader.next()).toEqual({ kind: "retry", ms: 1500 });
+    expect(await reader.next()).toEqual({ kind: "position", id: "c1" });
     expect(await reader.next()).toEqual({
       kind: "event",
       event: { id: "c1", event: "note", data: '{"a":1}' },
     });
     expect(await reader.next()).toMatchObject({ kind: "event", event: { data: "café" } });
+    expect(await reader.next()).toEqual({ kind: "end" });
+  });
+
+  it("reports the id of an id-only frame (the relay's position frame), which eventsource-parser drops", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 60_000);
+    stream.send("id: position-1\n\n: keepalive\n\nid: position-2\nretry: 1000\n\n");
+    stream.end();
+    expect(await reader.next()).toEqual({ kind: "position", id: "position-1" });
+    // retry: takes effect when its line is read, the id when the frame's blank line dispatches it.
+    expect(await reader.next()).toEqual({ kind: "retry", ms: 1000 });
+    expect(await reader.next()).toEqual({ kind: "position", id: "position-2" });
+    expect(await reader.next()).toEqual({ kind: "end" });
+  });
+
+  it("tracks ids over CRLF split between chunks, lone CR, id:x without a space, and keeps the id across frames", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 60_000);
+    stream.send("id: a\r\ndata: one\r"); // this CRLF straddles two chunks: one line end, not a blank line
+    stream.send("\ndata: more\r\n\r");
+    stream.send("\nid:b\rdata: two\r\rdata: three\n\ni");
+    stream.send("d: c\n\n");
+    stream.end();
+    const items = [];
+    for (let item = await reader.next(); item.kind !== "end"; item = await reader.next()) items.push(item);
+    expect(items).toEqual([
+      { kind: "position", id: "a" },
+      { kind: "event", event: { id: "a", event: undefined, data: "one\nmore" } },
+      { kind: "position", id: "b" },
+      { kind: "event", event: { id: "b", event: undefined, data: "two" } },
+      // No id line: the id stays b (EventSource's lastEventId is sticky), so no new position.
+      { kind: "event", event: { id: undefined, event: undefined, data: "three" } },
+      { kind: "position", id: "c" },
+    ]);
+  });
+
+  it("ignores an id containing NUL and an id frame cut off by the end of the stream", async () => {
+    const stream = manualBody();
+    const reader = new SseReader(stream.body, 60_000);
+    stream.send("id: good\n\nid: bad\u0000id\n\nid: cut off");
+    stream.end();
+    expect(await reader.next()).toEqual({ kind: "position", id: "good" });
     expect(await reader.next()).toEqual({ kind: "end" });
   });
 

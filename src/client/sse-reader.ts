@@ -3,6 +3,12 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
 /** One thing read off an SSE response. */
 export type SseItem =
   | { kind: "event"; event: EventSourceMessage }
+  /**
+   * The stream's last event id changed (what EventSource would send as `Last-Event-ID` now). Reported for every
+   * dispatched frame, also one with an `id:` and no `data:` (which eventsource-parser does not report), and
+   * before that frame's event.
+   */
+  | { kind: "position"; id: string }
   /** A `retry:` field: the server's reconnect delay in ms. */
   | { kind: "retry"; ms: number }
   /** The server ended the response cleanly. */
@@ -12,10 +18,16 @@ export type SseItem =
   /** The connection broke mid-stream. */
   | { kind: "error"; error: unknown };
 
+const LINE_END = /\r\n|\r|\n/;
+
 /**
  * Pull-based SSE reader over a streamed fetch body. The idle clock runs only while we wait on the
  * network (never while the consumer is busy), so a slow consumer is not mistaken for a silent server.
  * Comments (heartbeats) count as liveness but are not surfaced.
+ *
+ * Lines are split here (CR, LF or CRLF, also when a CRLF straddles two chunks) and fed to eventsource-parser
+ * one by one, so the `id:` bookkeeping of the WHATWG rules runs in step with the events: an `id:` line fills the
+ * last-event-id buffer, a blank line commits it, whether or not the frame had data.
  */
 export class SseReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -26,6 +38,14 @@ export class SseReader {
     onEvent: (event) => this.#pending.push({ kind: "event", event }),
     onRetry: (ms) => this.#pending.push({ kind: "retry", ms }),
   });
+  /** The unterminated tail of the text read so far. */
+  #partial = "";
+  /** The last chunk ended in CR: a LF starting the next one belongs to that line end. */
+  #afterCr = false;
+  /** The last-event-id buffer (WHATWG): set by `id:`, kept across frames. */
+  #idBuffer: string | undefined;
+  /** The id last reported as a position. */
+  #lastEventId: string | undefined;
   #sawBytes = false;
   #finished = false;
 
@@ -63,11 +83,11 @@ export class SseReader {
       }
       if (chunk.done) {
         this.#finished = true;
-        // A final event without its blank line is incomplete: EventSource drops it too.
+        // A final frame without its blank line is incomplete: EventSource drops it too.
         continue;
       }
       if (chunk.value.length > 0) this.#sawBytes = true;
-      this.#parser.feed(this.#decoder.decode(chunk.value, { stream: true }));
+      this.#feed(this.#decoder.decode(chunk.value, { stream: true }));
     }
   }
 
@@ -76,5 +96,32 @@ export class SseReader {
     if (this.#finished) return;
     this.#finished = true;
     this.#reader.cancel().catch(() => {});
+  }
+
+  #feed(text: string): void {
+    if (text.length === 0) return; // a multi-byte character still incomplete: keep #afterCr as it is
+    if (this.#afterCr && text.startsWith("\n")) text = text.slice(1);
+    this.#afterCr = text.endsWith("\r");
+    const lines = (this.#partial + text).split(LINE_END);
+    this.#partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "") this.#commitId();
+      else this.#readId(line);
+      this.#parser.feed(`${line}\n`);
+    }
+  }
+
+  /** An `id` field (`id: x`, `id:x`, or a bare `id` = empty); a value with NUL is ignored, as the spec says. */
+  #readId(line: string): void {
+    if (line !== "id" && !line.startsWith("id:")) return;
+    const value = line.startsWith("id: ") ? line.slice(4) : line.slice(3);
+    if (!value.includes("\0")) this.#idBuffer = value;
+  }
+
+  /** A blank line dispatches the frame: its id becomes the last event id, before its event is delivered. */
+  #commitId(): void {
+    if (this.#idBuffer === undefined || this.#idBuffer === this.#lastEventId) return;
+    this.#lastEventId = this.#idBuffer;
+    this.#pending.push({ kind: "position", id: this.#idBuffer });
   }
 }

@@ -1,15 +1,14 @@
 import type { EventSourceMessage } from "eventsource-parser";
 import { decodeCompoundCursor, encodeCursor } from "../protocol/cursor.ts";
+import { RESET_REASONS } from "../protocol/message-shape.ts";
+import { HEARTBEAT_HEADER } from "../protocol/stream-headers.ts";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.ts";
 import type { Channels } from "./channels.ts";
 import { CLIENT_ERROR_CODES, errorFromResponse, RelayError } from "./errors.ts";
 import { isTransient, longPoll } from "./long-poll.ts";
 import { SseReader } from "./sse-reader.ts";
 import { describe, type Transport } from "./transport.ts";
-import type { RelayMessage, ResetNotice, ResetReason, SubscriptionEvent } from "./types.ts";
-
-/** `satisfies` keeps this list in step with the protocol's ResetReason without importing its zod schemas. */
-const RESET_REASONS = ["trimmed", "epoch", "deleted", "unknown"] as const satisfies readonly ResetReason[];
+import type { RelayMessage, ResetNotice, SubscriptionEvent } from "./types.ts";
 
 export interface SubscribeOptions {
   /** Pattern subscriptions (`sensors.*`); need a `subscribe:` scope that matches the pattern itself. */
@@ -19,8 +18,10 @@ export interface SubscribeOptions {
   /** Aborting ends the iteration quietly and closes the connection. */
   signal?: AbortSignal;
   /**
-   * The relay's heartbeat interval (`RELAY_HEARTBEAT_MS`, default 15000). Two intervals without a byte mean a
-   * dead connection (reconnect) or, if the stream never produced a byte, a buffering proxy (long-poll fallback).
+   * The relay's heartbeat interval. Two intervals without a byte mean a dead connection (reconnect) or, if the
+   * stream never produced a byte, a buffering proxy (long-poll fallback). Default: what the relay announces in
+   * its `Relay-Heartbeat-Ms` response header, else 15000 (the relay's default `RELAY_HEARTBEAT_MS`). When set,
+   * it wins over the header.
    */
   heartbeatMs?: number;
   /** `auto` (default): SSE, long-poll when SSE is buffered. `sse` never falls back; `long-poll` never streams. */
@@ -58,7 +59,8 @@ export async function* subscribe(
     if (typeof name !== "string" || name.length === 0)
       throw new TypeError("channel and pattern names must be non-empty strings");
   }
-  const idleMs = 2 * (options.heartbeatMs ?? 15_000);
+  /** Silence that ends a connection: two heartbeats, from the option, else from the relay's last announcement. */
+  let idleMs = 2 * (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   const report = options.onStatus ?? (() => {});
   const outer = options.signal;
 
@@ -169,6 +171,9 @@ export async function* subscribe(
         });
       }
 
+      if (options.heartbeatMs === undefined) {
+        idleMs = 2 * (announcedHeartbeatMs(response.headers) ?? DEFAULT_HEARTBEAT_MS);
+      }
       report({ state: "open" });
       reader = new SseReader(response.body, idleMs);
       let ending: string | undefined;
@@ -179,6 +184,13 @@ export async function* subscribe(
           case "retry":
             retryMs = item.ms;
             break;
+          case "position":
+            // Also from an `id:`-only frame (the position after the replay, the rotation frame): a drop before
+            // the first message then resumes from where this stream stood, not from "now".
+            attempt = 0;
+            refreshedAfter401 = false;
+            lastEventId = item.id === "" ? undefined : item.id;
+            break;
           case "event": {
             // Bytes arrived, so this connection and token work: reset backoff and the 401 refresh guard.
             attempt = 0;
@@ -188,7 +200,6 @@ export async function* subscribe(
               ending = `relay reported an error on the stream: ${item.event.data}`;
               break;
             }
-            if (item.event.id) lastEventId = item.event.id;
             if (event.type === "message") {
               // The relay promises no duplicates; this guard makes a server bug visible as nothing worse than a skip.
               if (cursors.get(event.channel) === event.id) break;
@@ -239,6 +250,20 @@ export async function* subscribe(
     report({ state: "reconnecting", delayMs, reason });
     await sleep(delayMs, outer);
   }
+}
+
+/** The relay's default `RELAY_HEARTBEAT_MS`, for relays that do not announce theirs. */
+const DEFAULT_HEARTBEAT_MS = 15_000;
+/** The relay accepts RELAY_HEARTBEAT_MS between these; anything else in the header is not the relay's, so ignored. */
+const MIN_HEARTBEAT_MS = 100;
+const MAX_HEARTBEAT_MS = 3_600_000;
+
+/** The heartbeat interval the relay announced in `Relay-Heartbeat-Ms`, or undefined when absent or malformed. */
+export function announcedHeartbeatMs(headers: Headers): number | undefined {
+  const value = headers.get(HEARTBEAT_HEADER)?.trim();
+  if (!value || !/^\d{1,7}$/.test(value)) return undefined;
+  const ms = Number(value);
+  return ms >= MIN_HEARTBEAT_MS && ms <= MAX_HEARTBEAT_MS ? ms : undefined;
 }
 
 /** Parses one SSE event into what the iterator yields; `"error"` for an `event: error` frame. */

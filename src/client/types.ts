@@ -1,6 +1,6 @@
-import type { JsonValue, Message, ResetNotice as ResetFrame } from "../protocol/message.ts";
+import type { JsonValue, Message, ResetNotice as ResetFrame } from "../protocol/message-shape.ts";
 
-export type { JsonValue, ResetReason } from "../protocol/message.ts";
+export type { JsonValue, ResetReason } from "../protocol/message-shape.ts";
 
 /** A published message as the relay delivers it (design §3 "Message object"), typed by its data. */
 export type RelayMessage<T = JsonValue> = Omit<Message, "data"> & { data: T };

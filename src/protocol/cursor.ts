@@ -1,4 +1,4 @@
-import { CHANNEL_REGEX } from "./names.ts";
+import { CHANNEL_REGEX } from "./name-rules.ts";
 
 /**
  * Cursors: opaque to clients, URL-safe (only `A-Z a-z 0-9 - _ . ~`), never a newline.

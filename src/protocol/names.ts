@@ -1,23 +1,19 @@
 import * as z from "zod";
+import {
+  CHANNEL_REGEX,
+  EVENT_REGEX,
+  MAX_KEY_BYTES,
+  PATTERN_REGEX,
+  RESERVED_EVENTS,
+  RESERVED_KEY_PREFIX,
+} from "./name-rules.ts";
 
 /**
  * Names that travel in URLs, scopes and Redis keys. They are validated before anything else looks at
  * them, so no CR/LF or control character ever reaches a header, a log line, a scope match or Redis.
  */
 
-/** Channel: 1-200 of `A-Z a-z 0-9 _ . : -`. */
-export const CHANNEL_REGEX = /^[A-Za-z0-9_.:-]{1,200}$/;
-/** Channel pattern (Redis PSUBSCRIBE glob): channel characters plus `*`, `?`, `[`, `]`, `^` inside brackets. */
-export const PATTERN_REGEX = /^[A-Za-z0-9_.:*?[\]^-]{1,200}$/;
-/** Event type of a published message; `reset` is reserved for the relay's continuity frame. */
-export const EVENT_REGEX = /^[A-Za-z0-9_.:-]{1,64}$/;
-export const RESERVED_EVENTS: readonly string[] = ["reset"];
-/** Idempotency key (header or batch field): 1-200 visible ASCII characters; it becomes part of a Redis key. */
-export const IDEMPOTENCY_KEY_REGEX = /^[\x21-\x7E]{1,200}$/;
-export const DEFAULT_EVENT = "message";
-/** Every relay-owned Redis key starts with this; KV keys never may. */
-export const RESERVED_KEY_PREFIX = "relay:";
-export const MAX_KEY_BYTES = 512;
+export * from "./name-rules.ts";
 
 // Whitespace (incl. Unicode spaces) and control characters (C0, DEL, C1), plus lone surrogates.
 const FORBIDDEN_KEY_CHAR = /[\s\p{Cc}\p{Cs}]/u;
@@ -68,5 +64,4 @@ function bracketsBalanced(pattern: string): boolean {
   return !open;
 }
 
-export const isChannelName = (value: string): boolean => CHANNEL_REGEX.test(value);
 export const isPattern = (value: string): boolean => channelPatternSchema.safeParse(value).success;

@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { ProblemError } from "../protocol/problems.ts";
+import { HEARTBEAT_HEADER } from "../protocol/stream-headers.ts";
 import { authenticate } from "./auth/middleware.ts";
 import type { RelayConfig } from "./config.ts";
 import type { RelayEnv } from "./context.ts";
@@ -64,7 +65,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
         "Idempotency-Key",
         "Last-Event-ID",
       ],
-      exposeHeaders: ["ETag", REDIS_CALLS_HEADER],
+      exposeHeaders: ["ETag", REDIS_CALLS_HEADER, HEARTBEAT_HEADER],
       maxAge: 600,
     }),
   );

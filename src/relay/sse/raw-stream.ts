@@ -39,7 +39,7 @@ export async function openRawStream(
     feed.close();
     throw liveFeedUnavailable(error);
   }
-  return eventStreamResponse(c, async (stream) => {
+  return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<RawMessage>({
       ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt),
       render: (message) => formatFrame({ data: JSON.stringify(message) }),

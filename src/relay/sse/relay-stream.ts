@@ -62,7 +62,7 @@ export async function openRelayStream(
     throw liveFeedUnavailable(error);
   }
 
-  return eventStreamResponse(c, async (stream) => {
+  return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<LiveNotification>({
       ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt),
       render: (notification) => renderLive(positions, notification),

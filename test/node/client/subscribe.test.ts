@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createClient, RelayError } from "../../../src/client/index.ts";
 import { startCuttableLink } from "../browser/cuttable-link.ts";
 import { startRelay, token, unique, useRelay } from "./fixture.ts";
+import { tapEventStreams } from "./stream-tap.ts";
 import { consume, dataOf } from "./subscribe-helpers.ts";
 
 const stack = useRelay();
@@ -57,6 +58,40 @@ describe("client subscribe over SSE", () => {
       expect(run.statuses.some((status) => status.state === "reconnecting")).toBe(true);
       expect(dataOf(events)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
       expect(new Set(events.map((event) => (event.type === "message" ? event.id : ""))).size).toBe(1000);
+    } finally {
+      await link.close();
+    }
+  });
+
+  it("a drop before any message resumes from the id-only position frame: messages published meanwhile arrive once", async () => {
+    const channel = unique("position");
+    const link = await startCuttableLink({ host: stack.relay.host, port: stack.relay.port });
+    try {
+      const tap = tapEventStreams();
+      const through = createClient({
+        url: link.url,
+        token: await token(`subscribe:${channel}`),
+        fetch: tap.fetch,
+      });
+      const run = consume(through, channel, 4, {
+        backoff: { initialMs: 50, maxMs: 500 },
+        // Without the position, the reconnect starts from "now": only the sentinel arrives, and this ends it.
+        onEvent: (event) => {
+          if (event.type === "message" && event.data === "after") run.stop();
+        },
+      });
+      // No cursor, no history: the stream's only frame is `id: <position>` with no data. Wait until the client
+      // has read it (it asks for the next chunk), then cut the connection before any message.
+      await tap.consumed((text) => /(?:^|\n)id: [^\n]+\n\n/.test(text));
+      link.cut();
+      for (const n of [1, 2, 3]) await stack.client.publish(channel, n);
+      link.restore();
+      await until(() => run.statuses.filter((status) => status.state === "open").length >= 2);
+      await stack.client.publish(channel, "after");
+      const events = await run.events;
+      expect(link.connections).toBeGreaterThanOrEqual(2);
+      expect(dataOf(events)).toEqual([1, 2, 3, "after"]);
+      expect(new Set(events.map((event) => (event.type === "message" ? event.id : ""))).size).toBe(4);
     } finally {
       await link.close();
     }
@@ -155,3 +190,8 @@ describe("client subscribe over SSE", () => {
     await expect(consume(stack.client, [], 1).events).rejects.toThrow(TypeError);
   });
 });
+
+/** Polls `condition` every 20 ms until it holds (the test's own timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
