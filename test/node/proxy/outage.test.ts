@@ -91,7 +91,7 @@ describe("Redis down and back up", () => {
     direct.disconnect();
     await stream.cancel();
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
-  });
+  }, 90_000);
 
   it("gives up on a command Redis does not answer in time, with a JSON 503", async () => {
     const direct = new TcpRedis(stack.redis.url);

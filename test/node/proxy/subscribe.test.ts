@@ -165,7 +165,7 @@ describe("one shared Redis subscriber", () => {
       expect(active).toEqual([]);
       expect(Number(await direct.call("PUBSUB", "NUMPAT"))).toBe(0);
     });
-  });
+  }, 120_000); // a thousand real HTTP streams: generous for a loaded CI machine
 });
 
 describe("keepalive and limits (private proxy)", () => {
