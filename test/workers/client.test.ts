@@ -2,6 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClient, type FetchLike, RelayError, type SubscriptionEvent } from "../../src/client/index.ts";
 import { TEST_JWT_SECRET } from "../helpers/constants.ts";
+import { tapEventStreams } from "../node/client/stream-tap.ts";
 import { mintToken, uniqueName } from "../scenarios/harness.ts";
 
 /** The client inside workerd, talking to the relay as Workers runs it (a service-binding style fetch). */
@@ -14,12 +15,14 @@ async function admin() {
 
 /**
  * A fetch whose SSE responses the test can cut mid-stream: the body errors as on a network drop (the relay
- * itself stays untouched and sees its client go away).
+ * itself stays untouched and sees its client go away). While `down`, new streams fail as unreachable.
  */
 function cuttableFetch() {
   let cutCurrent: (() => void) | undefined;
   let streams = 0;
+  let down = false;
   const fetch: FetchLike = async (request) => {
+    if (down && new URL(request.url).pathname.endsWith("/events")) throw new TypeError("network is down");
     const response = await relayFetch(request);
     if (!new URL(request.url).pathname.endsWith("/events") || !response.body) return response;
     streams++;
@@ -47,6 +50,9 @@ function cuttableFetch() {
   return {
     fetch,
     cut: () => cutCurrent?.(),
+    setDown: (value: boolean) => {
+      down = value;
+    },
     get streams() {
       return streams;
     },
@@ -127,5 +133,51 @@ describe("client SDK inside workerd", () => {
     expect(events.map((event) => (event.type === "message" ? event.data : event))).toEqual(
       Array.from({ length: 1000 }, (_, i) => i),
     );
+  });
+
+  it("a drop before any message resumes from the id-only position frame: messages published meanwhile arrive once", async () => {
+    const channel = uniqueName("wposition");
+    const link = cuttableFetch();
+    const tap = tapEventStreams(link.fetch);
+    const subscriber = createClient({
+      url: BASE,
+      token: await mintToken(TEST_JWT_SECRET, `subscribe:${channel}`),
+      fetch: tap.fetch,
+    });
+    const controller = new AbortController();
+    let opens = 0;
+    const received = (async () => {
+      const events: SubscriptionEvent[] = [];
+      const subscription = subscriber.subscribe(channel, {
+        signal: controller.signal,
+        backoff: { initialMs: 20, maxMs: 200 },
+        onStatus: (status) => {
+          if (status.state === "open") opens++;
+        },
+      });
+      for await (const event of subscription) {
+        events.push(event);
+        // Without the position, the reconnect starts from "now": only the sentinel arrives, and this ends it.
+        if (events.length >= 4 || (event.type === "message" && event.data === "after")) break;
+      }
+      return events;
+    })();
+    // No cursor, no history: the stream's only frame is `id: <position>`. Cut once the client has read it.
+    await tap.consumed((text) => /(?:^|\n)id: [^\n]+\n\n/.test(text));
+    link.setDown(true);
+    link.cut();
+    const publisher = await admin();
+    for (const n of [1, 2, 3]) await publisher.publish(channel, n);
+    link.setDown(false);
+    while (opens < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await publisher.publish(channel, "after");
+    const events = await received;
+    expect(link.streams).toBeGreaterThanOrEqual(2);
+    expect(events.map((event) => (event.type === "message" ? event.data : event))).toEqual([
+      1,
+      2,
+      3,
+      "after",
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import type { FetchLike } from "../../../src/client/index.ts";
 
 /**
- * A fetch (the real global one) whose event-stream bodies the test can watch: the bytes pass through unchanged,
+ * A fetch (the global one, or `base`, e.g. a Workers service binding) whose event-stream bodies the test can watch: the bytes pass through unchanged,
  * one chunk per read of the client, so "the client asked for the next chunk" proves it has finished with every
  * chunk before it. Nothing is altered or invented; it only tells the test how far the client got.
  */
@@ -16,7 +16,7 @@ export interface StreamTap {
   consumed(seen: (text: string) => boolean): Promise<void>;
 }
 
-export function tapEventStreams(): StreamTap {
+export function tapEventStreams(base: FetchLike = (request) => fetch(request)): StreamTap {
   const headers: Headers[] = [];
   let text = "";
   /** The client is waiting for the next chunk: it has handled all of `text`. */
@@ -28,7 +28,7 @@ export function tapEventStreams(): StreamTap {
     for (const waiter of ready) waiter();
   };
   const fetchTapped: FetchLike = async (request) => {
-    const response = await fetch(request);
+    const response = await base(request);
     if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream") || !response.body) {
       return response;
     }
