@@ -186,9 +186,8 @@ export async function* subscribe(
             break;
           case "position":
             // Also from an `id:`-only frame (the position after the replay, the rotation frame): a drop before
-            // the first message then resumes from where this stream stood, not from "now".
-            attempt = 0;
-            refreshedAfter401 = false;
+            // the first message then resumes from where this stream stood, not from "now". (Backoff resets only
+            // once messages flow: a relay that keeps failing right after its replay is not hammered.)
             lastEventId = item.id === "" ? undefined : item.id;
             break;
           case "event": {
