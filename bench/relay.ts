@@ -106,10 +106,20 @@ export async function run(log: (line: string) => void = (line) => console.log(li
     }
 
     const nodeSubscribers = Math.min(NODE_COMPARISON_SUBSCRIBERS, largest);
-    phase(`the same relay on Node: fan-out to ${nodeSubscribers}, direct Redis alternating`);
     const nodeRelay = await stack.startNodeRelay();
     const nodeProcesses = () => ({ "relay (Node)": [nodeRelay.pid], proxy: [stack.proxyPid] });
-    const nodeMemory: Record<"before" | "open", Record<string, number>> = { before: {}, open: {} };
+    // Memory first, on the fresh process (after a small warm-up): garbage left by the bursts would blur it.
+    phase(`the same relay on Node: memory with ${largest} open streams`);
+    const onNodeTarget = {
+      ...relayTarget(nodeRelay.url, stack.authorization, stack.redisUrl),
+      name: "relay on Node",
+    };
+    await (await onNodeTarget.open(channel("node-warmup"), Math.min(50, largest), () => {})).close();
+    const nodeMemory = { streams: largest, before: await settledRss(nodeProcesses()), open: {} };
+    const held = await onNodeTarget.open(channel(`node-memory-${largest}`), largest, () => {});
+    nodeMemory.open = await settledRss(nodeProcesses());
+    await held.close();
+    phase(`the same relay on Node: fan-out to ${nodeSubscribers}, direct Redis alternating`);
     const [nodeDirect, onNode] = await measureFanoutPair(
       { subscribers: nodeSubscribers, ...planFor(nodeSubscribers) },
       [
@@ -120,24 +130,15 @@ export async function run(log: (line: string) => void = (line) => console.log(li
           cpu: () => cpuByProcess({ "redis-server": [stack.redisPid] }),
         },
         {
-          target: {
-            ...relayTarget(nodeRelay.url, stack.authorization, stack.redisUrl),
-            name: "relay on Node",
-          },
+          target: onNodeTarget,
           channel: channel(`node-${nodeSubscribers}`),
           burstMessages: planFor(nodeSubscribers).burstMessages,
           cpu: () => cpuByProcess(nodeProcesses()),
-          beforeOpen: async () => {
-            nodeMemory.before = await settledRss(nodeProcesses());
-          },
-          afterOpen: async () => {
-            nodeMemory.open = await settledRss(nodeProcesses());
-          },
         },
       ],
     );
-    await nodeRelay.stop();
     if (!nodeDirect || !onNode) throw new Error("the Node fan-out pair returned fewer results than sides");
+    await nodeRelay.stop();
 
     phase(`long-poll, ${LONG_POLL.loops} loops: direct Redis`);
     const directPoll = await directLongPollTarget(stack.redisUrl, LONG_POLL.waitSeconds);

@@ -32,7 +32,7 @@ export interface RelayBenchResults {
   onNode: {
     relay: FanoutResult;
     direct: FanoutResult;
-    memory: { before: Record<string, number>; open: Record<string, number> };
+    memory: { streams: number; before: Record<string, number>; open: Record<string, number> };
   };
   memory: MemoryReading | undefined;
   longPoll: { plan: LongPollPlan; relay: LongPollResult; direct: LongPollResult };
@@ -299,13 +299,13 @@ function nodeSection(onNode: RelayBenchResults["onNode"]): string {
   const perStream = Object.keys(memory.open)
     .map(
       (name) =>
-        `${name} ${kib(((memory.open[name] ?? 0) - (memory.before[name] ?? 0)) / relay.subscribers)} KiB`,
+        `${name} ${kib(((memory.open[name] ?? 0) - (memory.before[name] ?? 0)) / memory.streams)} KiB`,
     )
     .join(", ");
   return (
     `### The same relay on Node (src/entry/node.ts, same proxy), ${relay.subscribers} subscribers\n\n` +
     "Not a target: it shows how much of the figures above is workerd and `wrangler dev` rather than the relay. " +
-    `Memory per open stream on Node: ${perStream}.\n\n` +
+    `Memory per open stream on Node, over ${memory.streams} streams: ${perStream}.\n\n` +
     markdownTable(
       [
         "path",
