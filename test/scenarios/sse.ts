@@ -418,6 +418,22 @@ export const sseScenarios: Scenario[] = [
         403,
         "forbidden",
       );
+      // A scope `?` is one character: it covers neither a pattern `*` nor a class of another character.
+      for (const [scope, wider] of [
+        ["?", "*"],
+        [`${prefix}.?`, `${prefix}.*`],
+        [`*-*`, "[a-z]"],
+      ]) {
+        await expectProblem(
+          await authed(
+            target,
+            `subscribe:${scope}`,
+            `/v1/events?pattern=${encodeURIComponent(wider ?? "")}&raw=1`,
+          ),
+          403,
+          "forbidden",
+        );
+      }
       const stream = await streamOf(
         target,
         `subscribe:${prefix}.*`,

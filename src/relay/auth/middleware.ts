@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ProblemError } from "../../protocol/problems.ts";
 import type { RelayEnv } from "../context.ts";
 import { ANONYMOUS_ADMIN, missingToken, tokenFromRequest, verifyToken } from "./claims.ts";
-import { isAdmin, type ScopeAction, scopeAllows } from "./scopes.ts";
+import { isAdmin, type ScopeAction, scopeAllows, scopeAllowsPattern } from "./scopes.ts";
 
 /** Verifies the request's token (401 otherwise) and sets `c.var.claims`. RELAY_AUTH=none allows everything. */
 export const authenticate: MiddlewareHandler<RelayEnv> = async (c, next) => {
@@ -19,12 +19,16 @@ export const authenticate: MiddlewareHandler<RelayEnv> = async (c, next) => {
 
 /** 403 unless the token's scopes allow `action` on `resource`. Call after all 400 checks (error order). */
 export function requireScope(c: Context<RelayEnv>, action: ScopeAction, resource: string): void {
-  if (!scopeAllows(c.var.claims.scopes, action, resource)) {
-    throw new ProblemError("forbidden", `the token's scopes do not allow ${action}:${resource}`, {
-      extensions: { required: `${action}:${resource}` },
-    });
-  }
+  if (!scopeAllows(c.var.claims.scopes, action, resource)) throw scopeMissing(`${action}:${resource}`);
 }
+
+/** 403 unless a `subscribe:` glob covers every channel the Redis pattern can match (design §5). */
+export function requirePatternScope(c: Context<RelayEnv>, pattern: string): void {
+  if (!scopeAllowsPattern(c.var.claims.scopes, pattern)) throw scopeMissing(`subscribe:${pattern}`);
+}
+
+const scopeMissing = (required: string) =>
+  new ProblemError("forbidden", `the token's scopes do not allow ${required}`, { extensions: { required } });
 
 /** 403 unless the token has the `admin` scope. */
 export function requireAdmin(c: Context<RelayEnv>): void {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { globMatch, isAdmin, parseScopes, scopeAllows } from "./scopes.ts";
+import {
+  globCoversPattern,
+  globMatch,
+  isAdmin,
+  parseScopes,
+  scopeAllows,
+  scopeAllowsPattern,
+} from "./scopes.ts";
 
 describe("globMatch", () => {
   it.each([
@@ -56,5 +63,36 @@ describe("scopes", () => {
     expect(scopeAllows(["admin"], "kv:write", "anything")).toBe(true);
     expect(isAdmin(["admin"])).toBe(true);
     expect(isAdmin(["administrator"])).toBe(false);
+  });
+});
+
+describe("pattern subscriptions", () => {
+  it.each([
+    // A glob `?` stands for one character: it must not let a pattern `*` (any run) or a whole class through.
+    ["?", "*", false],
+    ["sensor?", "sensor*", false],
+    ["a?c", "a*c", false],
+    ["sensor?", "sensor?", true],
+    ["sensor?", "sensor[12]", true],
+    ["sensor?", "sensor1", true],
+    // A literal glob character must not match a character inside a class (`[^a]` matches "b").
+    ["*a*", "[^a]", false],
+    ["*-*", "[b-z]", false],
+    ["[ab]*", "[ab]*", false],
+    // A glob `*` covers any part of the pattern.
+    ["*", "*", true],
+    ["sensors.*", "sensors.*", true],
+    ["sensors.*", "sensors.[ab]?x*", true],
+    ["sensors.*", "*", false],
+    ["*.eu", "orders.*.eu", true],
+    ["*.eu", "orders.*", false],
+  ])("subscribe:%s allows pattern=%s → %s", (glob, pattern, expected) => {
+    expect(globCoversPattern(glob, pattern)).toBe(expected);
+    expect(scopeAllowsPattern([`subscribe:${glob}`], pattern)).toBe(expected);
+  });
+
+  it("admin allows any pattern; other actions never do", () => {
+    expect(scopeAllowsPattern(["admin"], "*")).toBe(true);
+    expect(scopeAllowsPattern(["publish:*"], "a*")).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { type ChannelPosition, CursorError, decodeCompoundCursor } from "../../protocol/cursor.ts";
 import { channelNameSchema, channelPatternSchema } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
-import { requireScope } from "../auth/middleware.ts";
+import { requirePatternScope, requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { channelParam, parseOrThrow } from "../http/params.ts";
 import { openRawStream } from "../sse/raw-stream.ts";
@@ -31,7 +31,7 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   const request = parseEventsRequest(c, channelParams);
   // 403 after every 400 (design §3 error order); one scope per channel, a pattern needs a glob covering it.
   for (const channel of request.channels) requireScope(c, "subscribe", channel);
-  for (const pattern of request.patterns) requireScope(c, "subscribe", pattern);
+  for (const pattern of request.patterns) requirePatternScope(c, pattern);
   const { config, redis, claims } = c.var;
   const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
   if (request.raw) {
