@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -54,7 +55,10 @@ export interface LocalStack {
 
 /** wrangler dev offline: it cannot fetch the Request.cf object; harmless, and a stack trace each time. */
 const OFFLINE_NOISE = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at GetAddrInfoReqWrap/;
-const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Bundled into dist/cli.mjs (an installed package) this module runs from dist/, not src/cli/ (a clone). */
+const FROM_BUILD = import.meta.url.endsWith("/dist/cli.mjs");
+const PACKAGE_ROOT = fileURLToPath(new URL(FROM_BUILD ? "../" : "../../", import.meta.url));
+const NODE_ENTRY = FROM_BUILD ? "dist/node.mjs" : "src/entry/node.ts";
 const DEV_TOKEN_TTL_S = 24 * 3600;
 /** The names wrangler.toml lists under [secrets] required. */
 const WORKER_SECRETS = new Set(["RELAY_JWT_SECRET", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"]);
@@ -85,6 +89,7 @@ async function bringUp(
         `interrupted (${String(options.signal.reason)}) while starting; stopped what had started`,
       );
   };
+  assertRuntimeAvailable(options.runtime);
   const port = options.port === 0 ? await freePort() : options.port;
   await assertPortFree(port);
 
@@ -260,7 +265,24 @@ async function spawnRelay(
       { ...common, env },
     );
   }
-  return spawn(process.execPath, [join(PACKAGE_ROOT, "src/entry/node.ts")], { ...common, env });
+  return spawn(process.execPath, [join(PACKAGE_ROOT, NODE_ENTRY)], { ...common, env });
+}
+
+/** wrangler and deno are the repository's dev tools: an installed package ships only the Node runtime. */
+function assertRuntimeAvailable(runtime: RelayRuntime): void {
+  const needs = {
+    workers: ["node_modules/wrangler/bin/wrangler.js", "wrangler.toml", "src/entry/worker.ts"],
+    deno: ["node_modules/.bin/deno", "src/entry/deno.ts"],
+    node: [NODE_ENTRY],
+  }[runtime];
+  const missing = needs.filter((path) => !existsSync(join(PACKAGE_ROOT, path)));
+  if (missing.length === 0) return;
+  throw new UnavailableError(
+    `--runtime ${runtime} needs ${missing.join(", ")} in ${PACKAGE_ROOT}, which ${FROM_BUILD ? "an installed package does not ship" : "is missing (run npm install)"}. ` +
+      (runtime === "node"
+        ? "Reinstall the package."
+        : "Use --runtime node, or run it from a clone of the repository after npm install."),
+  );
 }
 
 /** KEY="value" lines, double-quoted with escapes, which dotenv (and wrangler's --env-file) read back exactly. */

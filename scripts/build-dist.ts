@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { execFileSync } from "node:child_process";
+// Builds what the published package runs into dist/ (git-ignored). `npm run build`; `npm pack` and publish run
+// it through `prepack`, so a tarball always holds a fresh dist/. Node refuses to strip TypeScript types under
+// node_modules, so an installed package must ship JavaScript:
+//   dist/cli.mjs     the `relay` command, plain JS for Node >= 20 (bin/relay.mjs runs it when src/ is absent)
+//   dist/node.mjs    the Node entry (startNodeRelay), which `relay start --runtime node` runs
+//   dist/client.js   the client SDK (`edge-relay/client`): ESM, platform-neutral, no zod
+//   dist/types/      declarations of the SDK and the Node entry, emitted by tsc
+// Runtime dependencies stay external: they are the package's `dependencies`, installed beside it.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { build } from "esbuild";
+
+const root = join(import.meta.dirname, "..");
+const dist = join(root, "dist");
+const types = join(dist, "types");
+/** The declaration files the package exports; everything they do not import is left out. */
+const DECLARATION_ENTRIES = [join(types, "client", "index.d.ts"), join(types, "entry", "node.d.ts")];
+
+async function bundle(entry: string, outfile: string, platform: "node" | "neutral"): Promise<void> {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile: join(dist, outfile),
+    bundle: true,
+    format: "esm",
+    platform,
+    target: platform === "node" ? "node20" : "es2022",
+    packages: "external",
+    charset: "utf8",
+    legalComments: "none",
+    logLevel: "warning",
+  });
+}
+
+/** Runs tsc (declarations only), then makes them importable from any moduleResolution: `./x.ts` -> `./x.js`. */
+function emitDeclarations(): void {
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  try {
+    execFileSync(process.execPath, [tsc, "-p", join(root, "scripts", "build-dist.tsconfig.json")], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+    });
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`tsc could not emit the declarations:\n${stdout}${stderr}`);
+  }
+  const reachable = new Set<string>();
+  const visit = (file: string) => {
+    if (reachable.has(file)) return;
+    if (!existsSync(file)) throw new Error(`declaration ${relative(root, file)} was not emitted`);
+    reachable.add(file);
+    const text = readFileSync(file, "utf8").replace(
+      /(from\s+|import\()(["'])(\.\.?\/[^"']+)\.ts\2/g,
+      (_match, lead: string, quote: string, path: string) => {
+        visit(resolve(dirname(file), `${path}.d.ts`));
+        return `${lead}${quote}${path}.js${quote}`;
+      },
+    );
+    writeFileSync(file, text);
+  };
+  for (const entry of DECLARATION_ENTRIES) visit(entry);
+  for (const entry of readdirSync(types, { recursive: true, withFileTypes: true })) {
+    const file = join(entry.parentPath, entry.name);
+    if (entry.isFile() && !reachable.has(file)) rmSync(file);
+  }
+  removeEmptyDirectories(types);
+}
+
+function removeEmptyDirectories(directory: string): void {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeEmptyDirectories(join(directory, entry.name));
+  }
+  if (readdirSync(directory).length === 0) rmSync(directory, { recursive: true });
+}
+
+export async function buildDist(): Promise<void> {
+  rmSync(dist, { recursive: true, force: true });
+  await bundle("src/cli/main.ts", "cli.mjs", "node");
+  await bundle("src/entry/node.ts", "node.mjs", "node");
+  await bundle("src/client/index.ts", "client.js", "neutral");
+  emitDeclarations();
+}
+
+if (import.meta.main) {
+  await buildDist();
+  console.log(`built ${relative(process.cwd(), dist) || "."}: cli.mjs, node.mjs, client.js, types/`);
+}
