@@ -7,6 +7,7 @@ import { verify } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
 import { cleanEnv, finished, stderrUntil } from "../cli/run-cli.ts";
 import {
+  installFromGit,
   nodeBinaries,
   type PackedInstall,
   packAndInstall,
@@ -237,4 +238,33 @@ export async function use(): Promise<string> {
       expect(`${checked.stdout ?? ""}${checked.stderr ?? ""}`).toBe("");
     },
   );
+});
+
+describe("the package installed from a git URL", () => {
+  const scratch = scratchDirectory();
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("is built by its prepare script: the relay bin and edge-relay/client work", async () => {
+    const app = await installFromGit(scratch);
+    const help = await finished(
+      spawn(process.execPath, [join(app, "node_modules", ".bin", "relay"), "--help"], {
+        cwd: app,
+        env: cleanEnv(),
+        stdio: "pipe",
+      }),
+    );
+    expect(help.stderr).toBe("");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: relay/);
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const sdk = await import("edge-relay/client"); console.log(Object.keys(sdk).sort().join(","));',
+      ],
+      { cwd: app },
+    );
+    expect(stdout.trim()).toBe("RelayError,createClient,json");
+  }, 240_000);
 });

@@ -71,6 +71,28 @@ export async function packAndInstall(scratch: string): Promise<PackedInstall> {
   };
 }
 
+/**
+ * `npm install git+file://<this repository>#<HEAD>` into a new project: npm clones the commit, installs its
+ * dependencies and runs its `prepare` (the build) before packing it, as for a GitHub URL. Tests the committed
+ * HEAD, not uncommitted edits.
+ */
+export async function installFromGit(scratch: string): Promise<string> {
+  const { stdout: head } = await run("git", ["rev-parse", "HEAD"], { cwd: REPO_ROOT }).catch((error) => {
+    throw new Error(`installing from git needs the repository's git history: ${String(error)}`);
+  });
+  const app = join(scratch, "git-app");
+  mkdirSync(app);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "git-app", private: true, type: "module" }),
+  );
+  await npm(
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", `git+file://${REPO_ROOT}#${head.trim()}`],
+    app,
+  );
+  return app;
+}
+
 function isExcluded(name: string, source: string): boolean {
   // Only top-level entries are excluded by name (a nested `dist/` or `.env` in a fixture would be copied).
   return join(REPO_ROOT, name) === source && (NOT_COPIED.has(name) || name.startsWith(".scratch"));
