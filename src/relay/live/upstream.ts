@@ -80,6 +80,10 @@ export function subscribeUpstream(redis: Redis, options: UpstreamSubscriptionOpt
     if (!settled && confirmed >= expected) {
       settle();
       resolveReady();
+    } else if (settled && confirmed > expected) {
+      // The endpoint subscribed again (our proxy says so after its Redis subscriber reconnected): whatever was
+      // published in between reached no one. Report it, so a durable stream ends and resumes from its cursor.
+      fail(new Error("the upstream subscription was interrupted and restored; live messages may be missing"));
     }
   }
   function close() {
