@@ -61,10 +61,27 @@ export function parseJsonBody(body: Buffer): unknown {
   }
   if (text.trim() === "") throw new CommandInputError("ERR request body is empty; expected a JSON array");
   try {
-    return JSON.parse(text);
+    return JSON.parse(text, keepNumberText);
   } catch (error) {
     throw new CommandInputError(
       `ERR request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+const INTEGER_LITERAL = /^-?\d+$/;
+
+/**
+ * A JSON number becomes a double, which cannot hold every integer past 2^53 (`12345678901234567890` would
+ * reach Redis as `12345678901234567000`) nor 1e400 (Infinity). Where the double's text would differ from what
+ * was sent for an integer, or the value is not finite, the argument is the text as sent (an INCRBY must not
+ * change by rounding). Other numbers keep their usual text. Without source text access (Node < 21) numbers
+ * stay doubles.
+ */
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== "number" || context?.source === undefined) return value;
+  const source = context.source;
+  if (!Number.isFinite(value)) return source;
+  if (INTEGER_LITERAL.test(source) && String(value) !== source) return source;
+  return value;
 }

@@ -20,6 +20,25 @@ describe("endpoints", () => {
     expect(await json(await postJson("/", ["get", unique("missing")]))).toEqual({ result: null });
   });
 
+  it("passes integer arguments on as the digits sent, even past 2^53 (no double rounding), and 1e400 as sent", async () => {
+    const [big, inc, neg, huge] = [unique("big"), unique("inc"), unique("neg"), unique("huge")];
+    const body = `[["SET","${big}",12345678901234567890],["SET","${inc}",9007199254740993],["INCRBY","${inc}",1],["SET","${neg}",-0],["SET","${huge}",1e400]]`;
+    expect(await json(await postJson("/pipeline", body))).toEqual([
+      { result: "OK" },
+      { result: "OK" },
+      { result: "9007199254740994" }, // past 2^53 the proxy answers integers as text
+      { result: "OK" },
+      { result: "OK" },
+    ]);
+    expect(await direct.get(big)).toBe("12345678901234567890");
+    expect(await direct.get(inc)).toBe("9007199254740994");
+    expect(await direct.get(neg)).toBe("-0");
+    expect(await direct.get(huge)).toBe("1e400");
+    // Numbers a double holds exactly keep their usual text.
+    expect(await json(await postJson("/", `["SET","${big}",1.50]`))).toEqual({ result: "OK" });
+    expect(await direct.get(big)).toBe("1.5");
+  });
+
   it("POST /pipeline answers one slot per command, errors in place", async () => {
     const k = unique("pipe");
     const response = await postJson("/pipeline", [
