@@ -22,6 +22,8 @@ export const EMPTY_EPOCH = "0";
 export const START_STREAM_ID = "0-0";
 export const MAX_COMPOUND_POSITIONS = 256;
 const MAX_SINGLE_CURSOR_LENGTH = 400;
+/** The longest compound cursor: MAX_COMPOUND_POSITIONS single cursors joined with `~`. */
+export const MAX_COMPOUND_CURSOR_LENGTH = (MAX_SINGLE_CURSOR_LENGTH + 1) * MAX_COMPOUND_POSITIONS - 1;
 export const EPOCH_REGEX = /^[A-Za-z0-9_-]{1,64}$/;
 const STREAM_ID_REGEX = /^(\d{1,20})-(\d{1,20})$/;
 const MAX_U64 = (1n << 64n) - 1n;

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { MAX_COMPOUND_CURSOR_LENGTH } from "./cursor.ts";
 import { jsonValueSchema, messageSchema } from "./message.ts";
 import { channelNameSchema, eventNameSchema, IDEMPOTENCY_KEY_REGEX } from "./names.ts";
 import { PROBLEMS } from "./problems.ts";
@@ -89,7 +90,11 @@ export const channelInfoSchema = z
   .meta({ id: "ChannelInfo" });
 
 export const historyQuerySchema = z.object({
-  after: z.string().max(400).optional().describe("Cursor: return messages after it"),
+  after: z
+    .string()
+    .max(MAX_COMPOUND_CURSOR_LENGTH)
+    .optional()
+    .describe("Cursor: return messages after it (a compound SSE cursor positions this channel)"),
   limit: integerParam(1, MAX_HISTORY_LIMIT).optional(),
   wait: integerParam(0, MAX_WAIT_SECONDS).optional().describe("Long-poll: hold up to this many seconds"),
 });
