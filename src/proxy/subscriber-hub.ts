@@ -70,7 +70,9 @@ export class SubscriberHub {
     if (this.closed) throw new RedisUnavailableError("the proxy is shutting down");
     const entries = this.entries[kind];
     let entry = entries.get(name);
-    if (!entry) {
+    // An existing entry's confirmation is stale while the connection is down (Redis forgot every subscription):
+    // wait until the reconnect has sent it again, so the stream is confirmed only once Redis has it.
+    if (!entry || this.connection.status !== "ready") {
       await whenReady(this.connection, readyWaitMs, () => `${this.label} (${this.lastError})`);
       entry = entries.get(name); // another stream may have created it while we waited
     }

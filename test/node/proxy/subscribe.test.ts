@@ -21,6 +21,19 @@ async function numsub(channel: string): Promise<number> {
   return Number(reply[1]);
 }
 
+/** Reads a stream's text until it contains `marker` (or the stream ends), then cancels it. */
+async function readUntil(response: Response, marker: string): Promise<string> {
+  const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes(marker)) {
+    const chunk = await reader?.read();
+    if (!chunk || chunk.done) break;
+    text += chunk.value;
+  }
+  await reader?.cancel();
+  return text;
+}
+
 describe("subscribe streams on the wire", () => {
   it("sends the exact text/event-stream the client parses", async () => {
     const channel = unique("wire");
@@ -177,15 +190,8 @@ describe("keepalive and limits (private proxy)", () => {
         headers: { authorization: "Bearer t" },
         body: "[]",
       });
-      const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
-      let text = "";
-      while (!text.includes(": keepalive\n\n")) {
-        const chunk = await reader?.read();
-        if (!chunk || chunk.done) break;
-        text += chunk.value;
-      }
+      const text = await readUntil(response, ": keepalive\n\n");
       expect(text).toMatch(/^data: subscribe,k,1\n\n(: keepalive\n\n)+$/);
-      await reader?.cancel();
     } finally {
       await stack.stop();
     }
@@ -218,6 +224,51 @@ describe("slow consumers (private proxy)", () => {
       socket.destroy();
     } finally {
       publisher.disconnect();
+      await stack.stop();
+    }
+  });
+});
+
+describe("a stream opened while the Redis subscriber reconnects (private proxy)", () => {
+  it("is confirmed only once Redis really has the subscription again", async () => {
+    const stack = await startPrivateProxy({ token: "t", readyWaitMs: 20_000, maxReconnectDelayMs: 200 });
+    const admin = tcpClient(stack.redis.url);
+    const open = () =>
+      fetch(`${stack.url}/subscribe/back`, {
+        method: "POST",
+        headers: { authorization: "Bearer t" },
+        body: "[]",
+      });
+    const subscribed = async () => ((await admin.call("PUBSUB", "NUMSUB", "back")) as [string, number])[1];
+    try {
+      const first = await open();
+      expect(first.status).toBe(200);
+      // Authenticated connections keep working; the killed subscriber cannot reconnect until the password goes.
+      await admin.call("CONFIG", "SET", "requirepass", "reconnect-test");
+      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      await eventually(async () => expect(await subscribed()).toBe(0));
+      let numsubAtConfirmation: number | undefined;
+      const second = open().then(async (response) => {
+        numsubAtConfirmation = await subscribed();
+        return response;
+      });
+      // Give a premature confirmation the chance to show, then let the subscriber back in.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await admin.call("CONFIG", "SET", "requirepass", "");
+      const response = await second;
+      expect(response.status).toBe(200);
+      expect(
+        numsubAtConfirmation,
+        "a subscribe confirmation while Redis had no subscription",
+      ).toBeGreaterThan(0);
+      await admin.publish("back", "after");
+      const text = await readUntil(response, "message,back,after");
+      expect(text).toContain("data: subscribe,back,1\n\n");
+      expect(text).toContain("data: message,back,after\n\n");
+      await first.body?.cancel();
+    } finally {
+      await admin.call("CONFIG", "SET", "requirepass", "").catch(() => {});
+      admin.disconnect();
       await stack.stop();
     }
   });
