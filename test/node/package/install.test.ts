@@ -19,6 +19,7 @@ const execFileAsync = promisify(execFile);
 const NODES = nodeBinaries();
 
 // The package as users get it: `npm pack` (prepack builds dist/), `npm install <tarball>` in a fresh project.
+// Generous time limits: npm and several Node processes on a shared 2-core machine.
 describe("the packed package, installed into a fresh project", () => {
   const scratch = scratchDirectory();
   let pkg: PackedInstall;
@@ -53,29 +54,33 @@ describe("the packed package, installed into a fresh project", () => {
     expect(existsSync(join(pkg.installed, "src"))).toBe(false);
   });
 
-  it.each(NODES)("relay --help and relay token run from the build with %s", async (node) => {
-    const help = await relay(node, ["--help"]);
-    expect(help.stderr).toBe("");
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: relay \[options\] \[command\]/);
-    for (const command of ["set", "get", "publish", "subscribe", "token", "start"]) {
-      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
-    }
+  it.each(NODES)(
+    "relay --help and relay token run from the build with %s",
+    async (node) => {
+      const help = await relay(node, ["--help"]);
+      expect(help.stderr).toBe("");
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: relay \[options\] \[command\]/);
+      for (const command of ["set", "get", "publish", "subscribe", "token", "start"]) {
+        expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+      }
 
-    const minted = await relay(node, ["token", "--secret", "s", "--scope", "admin"]);
-    expect(minted.stderr).toBe("");
-    expect(minted.code).toBe(0);
-    const claims = await verify(minted.stdout.trim(), "s", "HS256");
-    expect(claims.scope).toBe("admin");
-    await expect(verify(minted.stdout.trim(), "not-s", "HS256")).rejects.toThrow();
+      const minted = await relay(node, ["token", "--secret", "s", "--scope", "admin"]);
+      expect(minted.stderr).toBe("");
+      expect(minted.code).toBe(0);
+      const claims = await verify(minted.stdout.trim(), "s", "HS256");
+      expect(claims.scope).toBe("admin");
+      await expect(verify(minted.stdout.trim(), "not-s", "HS256")).rejects.toThrow();
 
-    const noSecret = await relay(node, ["token", "--scope", "admin"]);
-    expect(noSecret.code).toBe(2);
-    expect(noSecret.stderr).toContain("no signing secret");
-    const unknown = await relay(node, ["frobnicate"]);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
-  });
+      const noSecret = await relay(node, ["token", "--scope", "admin"]);
+      expect(noSecret.code).toBe(2);
+      expect(noSecret.stderr).toContain("no signing secret");
+      const unknown = await relay(node, ["frobnicate"]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    },
+    90_000,
+  );
 
   it("relay start --runtime workers says the installed package has only the Node runtime, and starts nothing", async () => {
     const result = await relay(process.execPath, ["start", "--runtime", "workers", "--port", "0"]);
@@ -83,7 +88,7 @@ describe("the packed package, installed into a fresh project", () => {
     expect(result.stderr).toContain("an installed package does not ship");
     expect(result.stderr).toContain("--runtime node");
     expect(result.stderr).not.toContain("redis-server");
-  });
+  }, 60_000);
 
   it("relay start --runtime node serves the relay from dist/node.mjs; relay set/get use it; SIGINT stops it", async () => {
     const node = NODES.at(-1) as string; // the oldest Node found: the system one when there is one
@@ -115,7 +120,7 @@ describe("the packed package, installed into a fresh project", () => {
     const stopped = await done;
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).toContain("relay start: stopped");
-  });
+  }, 150_000);
 
   it.each(NODES)(
     "an ESM script imports edge-relay/client and edge-relay/node and round-trips with %s",
@@ -178,6 +183,7 @@ try {
       expect(result.refused.isRelayError).toBe(true);
       expect(result.refused.code).toBeTruthy();
     },
+    90_000,
   );
 
   it.each(["NodeNext", "Bundler"])(
@@ -237,6 +243,7 @@ export async function use(): Promise<string> {
       );
       expect(`${checked.stdout ?? ""}${checked.stderr ?? ""}`).toBe("");
     },
+    60_000,
   );
 });
 
