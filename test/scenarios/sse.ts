@@ -517,6 +517,19 @@ export const sseScenarios: Scenario[] = [
     },
   },
   {
+    name: "sse: HEAD is 405 (Allow: GET) and subscribes nothing (a body no one reads would hold the subscription)",
+    async run(target) {
+      const channel = uniqueName("sse-head");
+      for (const path of [`/v1/events?channel=${channel}`, `/v1/channels/${channel}/events`]) {
+        const response = await authed(target, `subscribe:${channel}`, path, { method: "HEAD" });
+        await response.body?.cancel();
+        assert.equal(response.status, 405, `HEAD ${path}`);
+        assert.equal(response.headers.get("allow"), "GET");
+      }
+      assert.equal(await pubsubCount(target, "PUBSUB", "NUMSUB", `relay:{${channel}}:live`), 0);
+    },
+  },
+  {
     name: "sse: closing the client releases its upstream subscriptions (no leak on the proxy)",
     async run(target) {
       const prefix = uniqueName("sse-leak");

@@ -28,6 +28,12 @@ export const eventsRoutes = new Hono<RelayEnv>()
   );
 
 async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promise<Response> {
+  if (c.req.method === "HEAD") {
+    // Hono routes HEAD to GET handlers; a stream whose body no one reads would hold its subscription.
+    throw new ProblemError("method_not_allowed", "event streams take GET, not HEAD", {
+      headers: { allow: "GET" },
+    });
+  }
   const request = parseEventsRequest(c, channelParams);
   // 403 after every 400 (design §3 error order); one scope per channel, a pattern needs a glob covering it.
   for (const channel of request.channels) requireScope(c, "subscribe", channel);
