@@ -55,6 +55,9 @@ export const publishScenarios: Scenario[] = [
       assert.deepEqual(await entries(target, channel), [
         { id: cursor.streamId, fields: { data: body, type: "json" } },
       ]);
+      // Delivered with its numbers as sent: a 64-bit id must not come back rounded to a double.
+      const history = await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages`);
+      assert.match(await history.text(), /"data":\{"order":17,"big":12345678901234567890\}/);
       for (const key of [keys(channel).log, keys(channel).epoch]) {
         const ttl = await target.redis.ttl(key);
         assert.ok(ttl > 86_000 && ttl <= 86_400, `${key} has the history TTL, got ${ttl}`);
