@@ -204,6 +204,14 @@ export const publishScenarios: Scenario[] = [
         result.messages.filter((m) => m.channel === b).map((m) => cursorParts(m.id).streamId),
         storedB.map((e) => e.id),
       );
+      // Numbers are stored with the digits sent, never rounded through a double (a 64-bit id stays exact).
+      const exact = uniqueName("batch-exact");
+      const raw = `{"messages":[{"channel":"${exact}","data":{"id":12345678901234567890,"x":1.50,"big":1e400}}]}`;
+      await expectJson(await authed(target, `publish:${exact}`, "/v1/publish", jsonInit("POST", raw)), 201);
+      assert.deepEqual(
+        (await entries(target, exact)).map((e) => e.fields),
+        [{ data: '{"id":12345678901234567890,"x":1.5,"big":1e400}', type: "json" }],
+      );
     },
   },
   {

@@ -1,4 +1,5 @@
 import { ProblemError } from "../../protocol/problems.ts";
+import { parseJsonExact } from "../json-numbers.ts";
 
 /**
  * Request bodies: bounded, UTF-8 only, JSON or text/*. The checks run in the contract's order
@@ -97,7 +98,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonExact(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : "parse error";
     throw new ProblemError("invalid_json", `the body is not valid JSON: ${reason}`);

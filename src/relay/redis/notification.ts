@@ -8,6 +8,7 @@ import {
 } from "../../protocol/cursor.ts";
 import type { JsonValue, Message } from "../../protocol/message.ts";
 import { DEFAULT_EVENT, EVENT_REGEX, RESERVED_EVENTS } from "../../protocol/names.ts";
+import { parseJsonExact } from "../json-numbers.ts";
 
 /** The stored form of one message: the fields of its stream entry (design §2). */
 export interface StoredEntry {
@@ -58,26 +59,11 @@ function validEvent(event: string | undefined): string {
 function decodeData(entry: StoredEntry): JsonValue {
   if (entry.type !== "json") return entry.data;
   try {
-    return JSON.parse(entry.data, keepExactNumbers) as JsonValue;
+    return parseJsonExact(entry.data) as JsonValue;
   } catch {
     // A foreign publisher stored invalid JSON under type=json: deliver its text rather than nothing.
     return entry.data;
   }
-}
-
-const rawJson = (JSON as { rawJSON?: (text: string) => unknown }).rawJSON;
-const INTEGER_LITERAL = /^-?\d+$/;
-
-/**
- * A JSON number that a double cannot carry (an integer past 2^53, 1e400) keeps the publisher's text, so the
- * message JSON the relay sends holds the same digits a Python or Go subscriber would read from Redis.
- * Needs JSON source text access and JSON.rawJSON (workerd, Deno, Node 21+); elsewhere numbers stay doubles.
- */
-function keepExactNumbers(_key: string, value: unknown, context?: { source?: string }): unknown {
-  if (typeof value !== "number" || rawJson === undefined || context?.source === undefined) return value;
-  const source = context.source;
-  const inexact = !Number.isFinite(value) || (INTEGER_LITERAL.test(source) && String(value) !== source);
-  return inexact && source !== "-0" ? rawJson(source) : value;
 }
 
 const messageNoteSchema = z.object({

@@ -52,10 +52,12 @@ publishRoutes.post("/publish", async (c) => {
     );
   }
   for (const message of request.messages) requireScope(c, "publish", message.channel);
-  const inputs: PublishInput[] = request.messages.map(({ channel, data, event, idempotencyKey }) =>
+  // Serialise `data` as parsed, not zod's copy: the parse kept exact numbers (64-bit ids) that the copy drops.
+  const parsed = (body.json as { messages: { data: unknown }[] }).messages;
+  const inputs: PublishInput[] = request.messages.map(({ channel, data, event, idempotencyKey }, index) =>
     typeof data === "string"
       ? { channel, data, type: "text", event, idempotencyKey }
-      : { channel, data: JSON.stringify(data), type: "json", event, idempotencyKey },
+      : { channel, data: JSON.stringify(parsed[index]?.data), type: "json", event, idempotencyKey },
   );
   const published = await publishBatch(redis, config, inputs);
   return c.json({ messages: published.map(publishResult) }, 201);
