@@ -16,5 +16,12 @@ function keepExactNumbers(_key: string, value: unknown, context?: { source?: str
 
 /** `JSON.parse(text)` that keeps the digits of numbers a double would change; throws as JSON.parse does. */
 export function parseJsonExact(text: string): unknown {
-  return JSON.parse(text, keepExactNumbers);
+  try {
+    return JSON.parse(text, keepExactNumbers);
+  } catch (error) {
+    // The reviver walk recurses (a few thousand levels deep overflow the stack) where JSON.parse alone does not:
+    // deeply nested JSON is still JSON, parsed without the exact numbers. Invalid JSON throws again here.
+    if (error instanceof RangeError) return JSON.parse(text);
+    throw error;
+  }
 }

@@ -204,6 +204,29 @@ export const publishScenarios: Scenario[] = [
         result.messages.filter((m) => m.channel === b).map((m) => cursorParts(m.id).streamId),
         storedB.map((e) => e.id),
       );
+      // JSON nested deeper than the relay could serialise again is refused (400, nothing written) instead of
+      // storing a message that breaks every read of its channel; one written by a foreign publisher is
+      // delivered as its text, and the history stays readable.
+      const deep = uniqueName("batch-deep");
+      const nested = `${"[".repeat(20_000)}1${"]".repeat(20_000)}`;
+      const deepBody = `{"messages":[{"channel":"${deep}","data":${nested}}]}`;
+      const scope = `publish:${deep} subscribe:${deep}`;
+      await expectProblem(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", deepBody)),
+        400,
+        "invalid_json",
+      );
+      const path = `/v1/channels/${deep}/messages`;
+      await expectProblem(await authed(target, scope, path, jsonInit("POST", nested)), 400, "invalid_json");
+      assert.equal(await target.redis.exists(keys(deep).log), 0, "nothing written");
+      await target.redis.xadd(keys(deep).log, "*", { data: nested, type: "json" });
+      const deepHistory = await expectJson<{ messages: { data: unknown }[] }>(
+        await authed(target, scope, path),
+        200,
+      );
+      assert.equal(deepHistory.messages[0]?.data, nested);
+      const ok = `${"[".repeat(500)}1${"]".repeat(500)}`;
+      await expectJson(await authed(target, scope, path, jsonInit("POST", ok)), 201);
       // Numbers are stored with the digits sent, never rounded through a double (a 64-bit id stays exact).
       const exact = uniqueName("batch-exact");
       const raw = `{"messages":[{"channel":"${exact}","data":{"id":12345678901234567890,"x":1.50,"big":1e400}}]}`;

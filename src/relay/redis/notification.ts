@@ -8,6 +8,7 @@ import {
 } from "../../protocol/cursor.ts";
 import type { JsonValue, Message } from "../../protocol/message.ts";
 import { DEFAULT_EVENT, EVENT_REGEX, RESERVED_EVENTS } from "../../protocol/names.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.ts";
 import { parseJsonExact } from "../json-numbers.ts";
 
 /** The stored form of one message: the fields of its stream entry (design §2). */
@@ -57,7 +58,8 @@ function validEvent(event: string | undefined): string {
 }
 
 function decodeData(entry: StoredEntry): JsonValue {
-  if (entry.type !== "json") return entry.data;
+  // Too deep to serialise again (a foreign publisher's entry): deliver the text, so the channel stays readable.
+  if (entry.type !== "json" || jsonDepth(entry.data) > MAX_JSON_DEPTH) return entry.data;
   try {
     return parseJsonExact(entry.data) as JsonValue;
   } catch {

@@ -5,6 +5,7 @@ import { batchPublishRequestSchema, publishQuerySchema } from "../../protocol/sc
 import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { readTextBody } from "../http/body.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.ts";
 import { channelParam, parseOrThrow, queryOf } from "../http/params.ts";
 import { type Published, type PublishInput, publishBatch, publishMessage } from "../redis/publish.ts";
 
@@ -17,9 +18,20 @@ const publishResult = (published: Published) => ({
   time: published.time,
 });
 
+/** 400 for JSON nested deeper than a message may be (`wrapper`: levels the request adds around the data). */
+function refuseDeepJson(text: string, wrapper: number): void {
+  const depth = jsonDepth(text) - wrapper;
+  if (depth > MAX_JSON_DEPTH)
+    throw new ProblemError(
+      "invalid_json",
+      `message data nests ${depth} levels deep; at most ${MAX_JSON_DEPTH}`,
+    );
+}
+
 publishRoutes.post("/channels/:channel/messages", async (c) => {
   const { config, redis } = c.var;
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json-or-text");
+  if (body.kind === "json") refuseDeepJson(body.text, 0);
   const channel = channelParam(c);
   const { event } = queryOf(c, publishQuerySchema);
   const idempotencyKey = c.req.header("idempotency-key");
@@ -43,6 +55,7 @@ publishRoutes.post("/channels/:channel/messages", async (c) => {
 publishRoutes.post("/publish", async (c) => {
   const { config, redis } = c.var;
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json");
+  refuseDeepJson(body.text, 3); // {"messages":[{"data": ...}]}
   const request = parseOrThrow(batchPublishRequestSchema, body.json, "invalid_body");
   if (c.req.header("idempotency-key") !== undefined) {
     // One key cannot cover messages on several channels; silently ignoring it would make retries unsafe.
