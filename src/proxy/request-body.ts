@@ -61,7 +61,7 @@ export function parseJsonBody(body: Buffer): unknown {
   }
   if (text.trim() === "") throw new CommandInputError("ERR request body is empty; expected a JSON array");
   try {
-    return JSON.parse(text, keepNumberText);
+    return parseKeepingNumberText(text);
   } catch (error) {
     throw new CommandInputError(
       `ERR request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
@@ -78,6 +78,17 @@ const INTEGER_LITERAL = /^-?\d+$/;
  * change by rounding). Other numbers keep their usual text. Without source text access (Node < 21) numbers
  * stay doubles.
  */
+function parseKeepingNumberText(text: string): unknown {
+  try {
+    return JSON.parse(text, keepNumberText);
+  } catch (error) {
+    // The reviver walk recurses and overflows on deep nesting where JSON.parse alone does not: parse plainly,
+    // so the answer names what is wrong with the command (nested arrays) rather than the stack.
+    if (error instanceof RangeError) return JSON.parse(text);
+    throw error;
+  }
+}
+
 function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
   if (typeof value !== "number" || context?.source === undefined) return value;
   const source = context.source;

@@ -214,6 +214,7 @@ describe("errors are JSON and change nothing", () => {
       ["/", "[1,2]", /command name must be a non-empty string/],
       ["/", '["set","k",{"a":1}]', /argument 2 must be a string, number, boolean or null/],
       ["/", '["set","k",["x"]]', /got an array/],
+      ["/", `["set","k",${"[".repeat(20_000)}${"]".repeat(20_000)}]`, /argument 2 must be .* got an array/],
       ["/pipeline", '["get","k"]', /command 1 must be a JSON array/],
       ["/pipeline", "[]", /no commands/],
       ["/multi-exec", '[["get"],"x"]', /command 2/],
