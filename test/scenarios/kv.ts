@@ -103,7 +103,11 @@ export const kvScenarios: Scenario[] = [
       assert.match(problem.detail, /^If-None-Match/);
       // If-Match: * is satisfied (the key exists), so the failing condition is If-None-Match.
       const both = await expectProblem(
-        await put(target, key, textInit("PUT", "third", "text/plain", { "if-match": "*", "if-none-match": "*" })),
+        await put(
+          target,
+          key,
+          textInit("PUT", "third", "text/plain", { "if-match": "*", "if-none-match": "*" }),
+        ),
         412,
         "precondition_failed",
       );

@@ -5,8 +5,8 @@ import { batchPublishRequestSchema, publishQuerySchema } from "../../protocol/sc
 import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { readTextBody } from "../http/body.ts";
-import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.ts";
 import { channelParam, parseOrThrow, queryOf } from "../http/params.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.ts";
 import { type Published, type PublishInput, publishBatch, publishMessage } from "../redis/publish.ts";
 
 /** Publishing (design §3): one atomic script per message; batches in one round trip. */

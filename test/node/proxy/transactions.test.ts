@@ -101,7 +101,9 @@ describe("/multi-exec", () => {
         return tx.exec();
       }),
     );
-    runs.forEach(([, last], index) => expect(last).toEqual([index]));
+    runs.forEach(([, last], index) => {
+      expect(last).toEqual([index]);
+    });
     expect(await direct.llen(k)).toBe(20);
   });
 });
