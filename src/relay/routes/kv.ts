@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { kvKeySchema } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
-import { kvListQuerySchema, kvPutQuerySchema, MAX_LIST_LIMIT } from "../../protocol/schemas.ts";
+import { kvListQuerySchema, kvPutQuerySchema } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
 import { scopeAllows } from "../auth/scopes.ts";
 import type { RelayEnv } from "../context.ts";
@@ -100,12 +100,13 @@ kvRoutes.get("/kv", async (c) => {
     string | number,
     string[],
   ];
+  // Every key of the SCAN page is returned: COUNT (= limit) is only a hint and SCAN may answer more, and
+  // cutting the page while handing back SCAN's cursor would silently skip the rest.
   const keys = found
     .filter((redisKey) => redisKey.startsWith(config.kvPrefix))
     .map((redisKey) => redisKey.slice(config.kvPrefix.length))
     .filter((key) => kvKeySchema.safeParse(key).success && scopeAllows(claims.scopes, "kv:read", key))
-    .sort()
-    .slice(0, MAX_LIST_LIMIT);
+    .sort();
   return c.json({ keys, cursor: String(next) });
 });
 
