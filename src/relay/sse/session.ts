@@ -8,6 +8,7 @@ export type SseEndReason =
   | "lifetime"
   | "token-expired"
   | "slow-consumer"
+  | "write-stalled"
   | "upstream-error"
   | "done";
 
@@ -48,6 +49,15 @@ export interface SseSession<T> {
   readonly endReason: SseEndReason | undefined;
 }
 
+/**
+ * How long one write may stay pending before the session ends ("write-stalled"), in heartbeat intervals. A
+ * client that stops reading but keeps its connection open blocks the write on backpressure; without a bound the
+ * loop would stop (no heartbeats, no rotation, no close at `exp`) and hold its subscription until a live message
+ * overflowed the backlog, on a quiet channel never. Two intervals is what a client waits before it gives a silent
+ * connection up, so a stall that long is a gone client; it resumes from its cursor.
+ */
+export const WRITE_STALL_HEARTBEATS = 2;
+
 /** The `retry:` sent when a stream rotates: reconnect soon, the cursor makes it lossless. */
 export const ROTATION_RETRY_MS = 1000;
 
@@ -81,6 +91,9 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   const rotateAt = Date.now() + options.lifetimeMs;
   let endReason: SseEndReason | undefined;
   let wake: (() => void) | undefined;
+  /** Set while a write waits on the client: ending then aborts the stream, which rejects the stuck write. */
+  let writing = false;
+  const stallMs = options.heartbeatMs * WRITE_STALL_HEARTBEATS;
 
   function end(reason: SseEndReason) {
     if (endReason !== undefined) return;
@@ -93,8 +106,8 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     } catch {
       // Cleanup must not throw into the runtime's abort path.
     }
-    // A slow consumer may have a write stuck on backpressure; abort unsticks it (the client sees a cut and resumes).
-    if (reason === "slow-consumer" || reason === "upstream-error") stream.abort();
+    // A write may be stuck on backpressure; abort unsticks it (the client sees a cut and resumes).
+    if (writing || reason === "slow-consumer" || reason === "upstream-error") stream.abort();
   }
   function onSignalAbort() {
     end("client-gone");
@@ -107,9 +120,31 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     return endReason === undefined && !stream.aborted && !stream.closed;
   }
 
+  /**
+   * Writes text, bounded: the session ends if the write is still pending after the stall bound, at the token's
+   * `exp` (token-expired) or at rotation time (lifetime; the client resumes from the last id it read).
+   */
   async function write(text: string) {
     if (!live()) return;
-    await stream.write(text);
+    const now = Date.now();
+    const deadlines: [number, SseEndReason][] = [[now + stallMs, "write-stalled"]];
+    if (options.closeAt !== undefined) deadlines.push([options.closeAt, "token-expired"]);
+    if (rotateAt > now) deadlines.push([rotateAt, "lifetime"]);
+    const [at, reason] = deadlines.reduce((first, next) => (next[0] < first[0] ? next : first));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        end(reason);
+        resolve();
+      }, Math.max(0, at - now));
+    });
+    writing = true;
+    try {
+      await Promise.race([stream.write(text), expired]);
+    } finally {
+      writing = false;
+      clearTimeout(timer);
+    }
     if (stream.aborted) end("client-gone");
   }
 
