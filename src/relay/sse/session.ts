@@ -133,10 +133,13 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     const [at, reason] = deadlines.reduce((first, next) => (next[0] < first[0] ? next : first));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        end(reason);
-        resolve();
-      }, Math.max(0, at - now));
+      timer = setTimeout(
+        () => {
+          end(reason);
+          resolve();
+        },
+        Math.max(0, at - now),
+      );
     });
     writing = true;
     try {
