@@ -69,6 +69,7 @@ export function startCommand(): Command {
           `  relay   ${stack.relayUrl}   (GET /healthz, /openapi.json)`,
           `  proxy   ${stack.proxyUrl}   (Upstash REST; token ${stack.proxyToken})`,
           `  redis   ${stack.redisUrl}`,
+          `  page    ${stack.relayUrl}/#token=${stack.devToken}`,
           "",
           "  Use it from another terminal:",
           `  export RELAY_URL=${stack.relayUrl}`,
