@@ -1,0 +1,40 @@
+import { startNodeRelay } from "../../../src/entry/node.ts";
+import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
+import { startTestStack, type TestStack } from "../../helpers/stack.ts";
+
+export interface PrivateRelay {
+  /** http://127.0.0.1:<port> of the relay's Node entry. */
+  url: string;
+  /** The private redis-server and proxy behind it. */
+  stack: TestStack;
+  close(): Promise<void>;
+}
+
+/**
+ * The relay's Node entry in front of a private redis-server + proxy, for tests that change Redis itself or
+ * depend on the whole keyspace (which tests on the shared stack would disturb).
+ */
+export async function startPrivateRelay(settings: Record<string, string> = {}): Promise<PrivateRelay> {
+  const stack = await startTestStack();
+  try {
+    const relay = await startNodeRelay({
+      UPSTASH_REDIS_REST_URL: stack.restUrl,
+      UPSTASH_REDIS_REST_TOKEN: stack.restToken,
+      RELAY_JWT_SECRET: TEST_JWT_SECRET,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      ...settings,
+    });
+    return {
+      url: relay.url,
+      stack,
+      async close() {
+        await relay.close();
+        await stack.stop();
+      },
+    };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
