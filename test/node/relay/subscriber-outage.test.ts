@@ -1,11 +1,9 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, type RelayClient } from "../../../src/client/index.ts";
-import { startNodeRelay } from "../../../src/entry/node.ts";
-import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
-import { startTestStack, type TestStack } from "../../helpers/stack.ts";
 import { token, unique } from "../client/fixture.ts";
 import { consume, dataOf } from "../client/subscribe-helpers.ts";
+import { type PrivateRelay, startPrivateRelay } from "./private-relay.ts";
 
 /**
  * The proxy's shared subscriber connection to Redis can drop while its command connection stays up (a
@@ -15,27 +13,18 @@ import { consume, dataOf } from "../client/subscribe-helpers.ts";
  * connections of the shared one would disturb every other test.
  */
 describe("relay streams across a lost upstream subscription", () => {
-  let stack: TestStack;
-  let relay: { url: string; close(): Promise<void> };
+  let relay: PrivateRelay;
   let client: RelayClient;
   let redis: Redis;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    relay = await startNodeRelay({
-      UPSTASH_REDIS_REST_URL: stack.restUrl,
-      UPSTASH_REDIS_REST_TOKEN: stack.restToken,
-      RELAY_JWT_SECRET: TEST_JWT_SECRET,
-      HOST: "127.0.0.1",
-      PORT: "0",
-    });
+    relay = await startPrivateRelay();
     client = createClient({ url: relay.url, token: await token("admin") });
-    redis = new Redis(stack.redisUrl);
+    redis = new Redis(relay.stack.redisUrl);
   });
   afterAll(async () => {
     redis?.disconnect();
     await relay?.close();
-    await stack?.stop();
   });
 
   const subscribers = async (channel: string) =>
