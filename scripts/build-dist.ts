@@ -23,7 +23,7 @@ async function bundle(entry: string, outfile: string, platform: "node" | "neutra
   await build({
     absWorkingDir: root,
     entryPoints: [entry],
-    outfile: join(dist, outfile),
+    outfile: resolve(dist, outfile),
     bundle: true,
     format: "esm",
     platform,
@@ -83,11 +83,16 @@ function removeEmptyDirectories(directory: string): void {
   if (readdirSync(directory).length === 0) rmSync(directory, { recursive: true });
 }
 
+/** dist/client.js, the SDK as `edge-relay/client` ships it; tests build it elsewhere with `outfile` (absolute). */
+export function bundleClient(outfile = "client.js"): Promise<void> {
+  return bundle("src/client/index.ts", outfile, "neutral");
+}
+
 export async function buildDist(): Promise<void> {
   rmSync(dist, { recursive: true, force: true });
   await bundle("src/cli/main.ts", "cli.mjs", "node");
   await bundle("src/entry/node.ts", "node.mjs", "node");
-  await bundle("src/client/index.ts", "client.js", "neutral");
+  await bundleClient();
   emitDeclarations();
 }
 

@@ -15,7 +15,10 @@ export interface SubscribeOptions {
   patterns?: readonly string[];
   /** Resume strictly after this cursor (a message `id`, or a stream id from an earlier subscription). */
   after?: string;
-  /** Aborting ends the iteration quietly and closes the connection. */
+  /**
+   * Aborting ends the iteration quietly and closes the connection, at once, whatever the iterator is waiting on
+   * (the response, the next byte, a long-poll, a reconnect delay).
+   */
   signal?: AbortSignal;
   /**
    * The relay's heartbeat interval. Two intervals without a byte mean a dead connection (reconnect) or, if the
@@ -76,7 +79,12 @@ export async function* subscribe(
   let refreshedAfter401 = false;
   let reader: SseReader | undefined;
   let connection: AbortController | undefined;
-  const abortConnection = () => connection?.abort();
+  // Straight from the caller's signal to what this generator holds: the signal that fetch got reaches the
+  // connection only while a Request object lives (see abort.ts), and cancelling the reader closes it for sure.
+  const abortConnection = () => {
+    connection?.abort();
+    reader?.cancel();
+  };
   outer?.addEventListener("abort", abortConnection);
 
   const longPollFor = (reason: string): AsyncGenerator<SubscriptionEvent> => {
@@ -176,6 +184,7 @@ export async function* subscribe(
       }
       report({ state: "open" });
       reader = new SseReader(response.body, idleMs);
+      if (outer?.aborted) return;
       let ending: string | undefined;
       while (ending === undefined) {
         const item = await reader.next();

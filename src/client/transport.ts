@@ -1,3 +1,4 @@
+import { discardResponse, readText, unlessAborted } from "./abort.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
 import { CLIENT_ERROR_CODES, errorFromResponse, RelayError } from "./errors.ts";
 
@@ -97,7 +98,8 @@ export class Transport {
     if (token) headers.set("authorization", `Bearer ${token}`);
     const request = new Request(url, { method: spec.method, headers, body: spec.body, signal: spec.signal });
     try {
-      return await this.#fetch(request);
+      // Not only through `request`: Node links its signal to fetch weakly (see abort.ts).
+      return await unlessAborted(this.#fetch(request), spec.signal, discardResponse);
     } catch (cause) {
       if (spec.signal?.aborted) throw cause;
       throw new RelayError({
@@ -143,16 +145,20 @@ export class Transport {
     }
   }
 
-  /** `send` and parse the JSON body. */
+  /** `send` and parse the JSON body (an abort also stops the body read: a long-poll's body can be slow). */
   async json<T>(spec: RequestSpec): Promise<T> {
     const response = await this.send(spec);
-    return (await readJson(response, describe(spec.method, this.url(spec.path, spec.query)))) as T;
+    return (await readJson(
+      response,
+      describe(spec.method, this.url(spec.path, spec.query)),
+      spec.signal,
+    )) as T;
   }
 }
 
 /** Parses a JSON body, or throws `bad_response` naming the request. */
-export async function readJson(response: Response, request: string): Promise<unknown> {
-  const text = await response.text();
+export async function readJson(response: Response, request: string, signal?: AbortSignal): Promise<unknown> {
+  const text = await readText(response, signal);
   try {
     return JSON.parse(text);
   } catch (cause) {

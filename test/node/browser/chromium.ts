@@ -32,9 +32,9 @@ export interface Chromium {
  * Each page gets its own context, hence its own window: tabs sharing a window would be backgrounded, and a
  * background tab's timers and frames are throttled, which makes a live page look slow.
  */
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(CHROMIUM_MISSING);
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...ARGS, ...extraArgs] });
   return {
     browser,
     async newPage() {

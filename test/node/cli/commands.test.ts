@@ -1,8 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { verify } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { startRelay, token, unique, useRelay } from "../client/fixture.ts";
 import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";
+
+const GC_PRESSURE = fileURLToPath(new URL("./gc-pressure.mjs", import.meta.url));
 
 const stack = useRelay();
 const COMMANDS = ["set", "get", "del", "keys", "publish", "subscribe", "token", "start"];
@@ -205,6 +208,27 @@ describe("relay publish / subscribe", () => {
     await stderrUntil(subscriber, /subscribed to/);
     subscriber.kill("SIGINT");
     expect((await done).code).toBe(0);
+  });
+
+  it("Ctrl-C on an idle channel exits within 2 s, also after garbage collections", async () => {
+    // Issue 8 item 6: the abort reached the connection only through a Request that a GC collects, so Ctrl-C hung
+    // until the next message. The preload collects every 100 ms, so a few idle seconds stand for a long session.
+    const env = await asAdmin();
+    const subscriber = spawnCli(["subscribe", unique("idle")], env, ["--expose-gc", "--import", GC_PRESSURE]);
+    const done = finished(subscriber);
+    try {
+      await stderrUntil(subscriber, /subscribed to/);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      subscriber.kill("SIGINT");
+      const exited = await Promise.race([
+        done,
+        new Promise((resolve) => setTimeout(resolve, 2000, "still running")),
+      ]);
+      expect(exited).toMatchObject({ code: 0 });
+    } finally {
+      if (subscriber.exitCode === null && subscriber.signalCode === null) subscriber.kill("SIGKILL");
+      await done;
+    }
   });
 
   it("subscribe resumes by itself when the relay closes the stream (RELAY_SSE_MAX_MS): no gap, no duplicate", async () => {

@@ -18,9 +18,13 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Starts `relay <args>` as a process (the bin, as a user runs it). */
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [RELAY_BIN, ...args], {
+/** Starts `relay <args>` as a process (the bin, as a user runs it); `nodeArgs` go to node before the bin. */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, RELAY_BIN, ...args], {
     env: cleanEnv(env),
     stdio: ["pipe", "pipe", "pipe"],
   });

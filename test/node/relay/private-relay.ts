@@ -38,3 +38,25 @@ export async function startPrivateRelay(settings: Record<string, string> = {}): 
     throw error;
   }
 }
+
+/** The private proxy's `upstash_proxy_open_streams`: one per SSE stream or waiting long-poll the relay holds. */
+export async function openUpstreamStreams(relay: PrivateRelay): Promise<number> {
+  const text = await (await fetch(`${relay.stack.restUrl}/metrics`)).text();
+  const value = /^upstash_proxy_open_streams (\d+)$/m.exec(text)?.[1];
+  if (value === undefined) throw new Error(`no upstash_proxy_open_streams in the proxy's metrics:\n${text}`);
+  return Number(value);
+}
+
+/** Polls `openUpstreamStreams` until `expected` or `timeoutMs` passes; returns the last count seen. */
+export async function waitForUpstreamStreams(
+  relay: PrivateRelay,
+  expected: number,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await openUpstreamStreams(relay);
+    if (open === expected || Date.now() > deadline) return open;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
