@@ -1,9 +1,11 @@
 import { createServer } from "node:http";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../../src/client/index.ts";
 import { startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { freePort } from "../../helpers/free-port.ts";
+import { runCli } from "../cli/run-cli.ts";
 import { token, unique } from "../client/fixture.ts";
 import { eventually } from "../proxy/proxy-fixtures.ts";
 import { type PrivateRelay, startPrivateRelay } from "./private-relay.ts";
@@ -164,6 +166,56 @@ describe("Redis frozen past the proxy's command timeout", () => {
       expect({ label, status: response.status, code: problem.code }).toEqual({ label, status, code });
       expect(problem.retryAfter, label).toMatch(/^\d+$/);
     }
+  }, 30_000);
+});
+
+describe("the SDK across a freeze", () => {
+  it("publish and publishMany, retried with their idempotency keys, end up exactly once in history", async () => {
+    const channel = unique("sdk-frozen");
+    const client = createClient({ url: relay.url, token: admin }); // default retries
+    await client.publish(channel, "warm"); // the script cache, as in production
+    const published = await whileFrozen(() =>
+      Promise.all([
+        ...[1, 2, 3].map((n) => client.publish(channel, { n })),
+        client.publishMany([
+          { channel, data: { n: 4 } },
+          { channel, data: { n: 5 } },
+        ]),
+      ]),
+    );
+    const ids = published.flat().map((message) => message.id);
+    const stored = await history(channel);
+    expect(stored.map((m) => m.data)).toHaveLength(6);
+    expect(new Set(stored.map((m) => JSON.stringify(m.data))).size).toBe(6);
+    expect(stored.map((m) => m.id)).toEqual(expect.arrayContaining(ids));
+  }, 30_000);
+
+  it("relay publish retries with its key across the freeze: exit 0, the id printed, stored once", async () => {
+    const channel = unique("cli-frozen");
+    const env = { RELAY_URL: relay.url, RELAY_TOKEN: admin };
+    expect((await runCli(["publish", channel, "warm"], { env })).code).toBe(0);
+    const [keyed, fresh, once] = await whileFrozen(() =>
+      Promise.all([
+        runCli(["publish", channel, '{"n":1}', "--idempotency-key", "cli-1"], { env }),
+        runCli(["publish", channel, '{"n":2}'], { env }),
+        runCli(["publish", channel, '{"n":3}', "--retries", "0"], { env }),
+      ]),
+    );
+    expect([keyed.code, fresh.code, keyed.stderr, fresh.stderr]).toEqual([0, 0, "", ""]);
+    // Without retries the unknown outcome is the answer (the message did get stored, once).
+    expect(once.code).not.toBe(0);
+    expect(once.stderr).toMatch(/outcome_unknown/);
+    await eventually(async () => expect(await history(channel)).toHaveLength(4));
+    const stored = await history(channel);
+    expect(stored.map((m) => JSON.stringify(m.data)).sort()).toEqual([
+      '"warm"',
+      '{"n":1}',
+      '{"n":2}',
+      '{"n":3}',
+    ]);
+    expect(stored.map((m) => m.id)).toEqual(
+      expect.arrayContaining([JSON.parse(keyed.stdout).id, JSON.parse(fresh.stdout).id]),
+    );
   }, 30_000);
 });
 
