@@ -1,7 +1,7 @@
 import { LuaScript } from "./script.ts";
 
 /**
- * The publish script (design §2, a public contract): one atomic EVAL stores a message in the channel's
+ * The publish script (docs/data-model.md, a public contract): one atomic EVAL stores a message in the channel's
  * history and announces it. Any process can publish durably by running it with EVAL/EVALSHA; see
  * docs/data-model.md for a Python example. Because Redis runs scripts one at a time, live order equals
  * history order, and no crash leaves a message stored but not announced.
