@@ -6,6 +6,8 @@ export const DEFAULT_RELAY_URL = "http://127.0.0.1:8787";
 export interface ConnectionOptions {
   url: string;
   token?: string;
+  /** Retries of requests safe to repeat (the SDK's `retries`); commands that offer `--retries`. */
+  retries?: number;
 }
 
 /** Adds `--url` / `--token` (also from RELAY_URL / RELAY_TOKEN) to a command that talks to a relay. */
@@ -16,5 +18,9 @@ export function withConnection(command: Command): Command {
 }
 
 export function clientFrom(options: ConnectionOptions): RelayClient {
-  return createClient({ url: options.url, ...(options.token ? { token: options.token } : {}) });
+  return createClient({
+    url: options.url,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+  });
 }

@@ -17,6 +17,13 @@ export function positiveInteger(value: string): number {
   return Number(value);
 }
 
+export function nonNegativeInteger(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) {
+    throw new InvalidArgumentError(`expected a whole number (0 or more), got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
 export function portNumber(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
     throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);

@@ -18,6 +18,8 @@ export interface BatchMessage {
   /** A string is sent as text, anything else as JSON. */
   data: unknown;
   event?: string;
+  /** Publishes once per key and channel; the SDK generates one per message by default (see `publish`). */
+  idempotencyKey?: string;
 }
 
 export interface HistoryOptions {
@@ -63,8 +65,9 @@ export class Channels {
   }
 
   /**
-   * Publishes several messages in one round trip, in order. Not retried: the batch endpoint has no
-   * idempotency key, so a retry after a lost answer could publish twice.
+   * Publishes several messages in one round trip, in order, all or nothing. Every message carries an
+   * idempotencyKey (a fresh UUID unless given), kept across the client's retries, so a retry after a lost
+   * answer publishes nothing twice and answers the first ids.
    */
   async publishMany(
     messages: readonly BatchMessage[],
@@ -75,13 +78,15 @@ export class Channels {
       path: "v1/publish",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        messages: messages.map(({ channel, data, event }) => ({
+        messages: messages.map(({ channel, data, event, idempotencyKey }) => ({
           channel,
           data,
           ...(event === undefined ? {} : { event }),
+          idempotencyKey: idempotencyKey ?? crypto.randomUUID(),
         })),
       }),
       signal: options.signal,
+      retryable: true,
     });
     return result.messages;
   }

@@ -14,9 +14,17 @@ export interface ClientOptions {
   getToken?: () => string | Promise<string>;
   /** fetch to use (default: the global `fetch`). */
   fetch?: FetchLike;
-  /** Retries for requests that are safe to repeat: GETs and idempotent publishes (default 2). */
+  /**
+   * Retries for requests that are safe to repeat: GETs and publishes (which carry an Idempotency-Key), after a
+   * network error, 429, 502, 503 (`redis_unavailable`) or 504 (`outcome_unknown`). Default 3.
+   */
   retries?: number;
+  /** Longest wait before one retry in ms, `Retry-After` included (default 10000). */
+  retryMaxDelayMs?: number;
 }
+
+export const DEFAULT_RETRIES = 3;
+const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
 
 export type QueryValue = string | number | boolean | undefined | readonly string[];
 
@@ -33,7 +41,10 @@ export interface RequestSpec {
   accept?: readonly number[];
 }
 
-/** Statuses worth retrying: overload and gateway trouble, never a client mistake. */
+/**
+ * Statuses worth retrying: overload and gateway trouble, never a client mistake. 503 `redis_unavailable`
+ * means nothing ran; 504 `outcome_unknown` means it may have: only requests safe to repeat are retried.
+ */
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
 /**
@@ -114,7 +125,13 @@ export class Transport {
 
   /** Sends a request with auth and retries; resolves with a 2xx (or accepted) response, else throws RelayError. */
   async send(spec: RequestSpec): Promise<Response> {
-    const retries = spec.retryable ? (this.#options.retries ?? 2) : 0;
+    const retries = spec.retryable ? (this.#options.retries ?? DEFAULT_RETRIES) : 0;
+    const maxDelayMs = this.#options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
+    const delay = (attempt: number, response?: Response) =>
+      Math.min(
+        (response && retryAfterMs(response)) ?? backoffDelay(attempt, { initialMs: 100, maxMs: maxDelayMs }),
+        maxDelayMs,
+      );
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       const token = await this.token();
@@ -123,7 +140,7 @@ export class Transport {
         response = await this.fetchOnce(spec, token);
       } catch (error) {
         if (error instanceof RelayError && attempt < retries) {
-          await sleep(backoffDelay(attempt, { initialMs: 100 }), spec.signal);
+          await sleep(delay(attempt), spec.signal);
           continue;
         }
         throw error;
@@ -138,7 +155,7 @@ export class Transport {
       }
       if (RETRY_STATUSES.has(response.status) && attempt < retries) {
         await response.body?.cancel();
-        await sleep(retryAfterMs(response) ?? backoffDelay(attempt, { initialMs: 100 }), spec.signal);
+        await sleep(delay(attempt, response), spec.signal);
         continue;
       }
       throw await errorFromResponse(response, describe(spec.method, this.url(spec.path, spec.query)));

@@ -20,6 +20,7 @@ export const PROBLEMS = {
   invalid_json: { status: 400, title: "Invalid JSON" },
   invalid_body: { status: 400, title: "Invalid body" },
   redis_unavailable: { status: 503, title: "Redis unavailable" },
+  outcome_unknown: { status: 504, title: "Outcome unknown" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

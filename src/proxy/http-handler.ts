@@ -8,7 +8,7 @@ import type { Endpoint, ProxyMetrics } from "./metrics.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { pathCommand } from "./path-command.ts";
 import type { RedisBackend, SlotOutcome } from "./redis-backend.ts";
-import { RedisUnavailableError } from "./redis-connection.ts";
+import { RedisOutcomeUnknownError, RedisUnavailableError } from "./redis-connection.ts";
 import { isRedisReplyError } from "./reply.ts";
 import { BodyTooLargeError, parseJsonBody, readBody } from "./request-body.ts";
 import { SubscribeStream, streamNames } from "./subscribe-stream.ts";
@@ -75,7 +75,14 @@ export class HttpHandler {
         const refusal = toRefusal(error);
         this.context.metrics.error(refusal.kind);
         status = refusal.status;
-        sendJson(response, refusal.status, { error: refusal.message }, this.headers.common());
+        const retry: Record<string, string> =
+          refusal.status === 503 || refusal.status === 504 ? { "retry-after": "1" } : {};
+        sendJson(
+          response,
+          refusal.status,
+          { error: refusal.message },
+          { ...this.headers.common(), ...retry },
+        );
       })
       .finally(() => {
         const isStream = endpoint === "subscribe" || endpoint === "psubscribe";
@@ -350,7 +357,9 @@ function toRefusal(error: unknown): Refusal {
   if (error instanceof RedisUnavailableError || error instanceof BlockingPoolBusyError) {
     return new Refusal(503, error.message, "unavailable");
   }
-  if (error instanceof BlockingTimeoutError) return new Refusal(504, error.message, "unavailable");
+  // Sent, no reply: a status of its own so an HTTP client can tell "may have run" from "did not run".
+  if (error instanceof RedisOutcomeUnknownError || error instanceof BlockingTimeoutError)
+    return new Refusal(504, error.message, "unavailable");
   const message = error instanceof Error ? error.message : String(error);
   return new Refusal(500, `ERR internal proxy error: ${message}`, "internal");
 }

@@ -12,9 +12,11 @@ import {
   type ConnectionSettings,
   closeConnection,
   openRedisConnection,
+  RedisOutcomeUnknownError,
   RedisUnavailableError,
   redactRedisUrl,
   sendRaw,
+  wasNeverSent,
   whenReady,
 } from "./redis-connection.ts";
 import { isRedisReplyError, type RedisReply } from "./reply.ts";
@@ -215,10 +217,18 @@ export class RedisBackend {
     return `${this.label} (${this.lastError})`;
   }
 
+  /**
+   * A failed command as the client must read it: Redis's own error; "unavailable" when ioredis never wrote it;
+   * otherwise it was written and got no reply ("Command timed out", or "Reached the max retries per request
+   * limit" / "Connection is closed." when the connection broke meanwhile), so it may have run.
+   */
   private rethrow(error: unknown): never {
     if (isRedisReplyError(error)) throw error;
-    throw new RedisUnavailableError(
-      `Redis did not answer: ${error instanceof Error ? error.message : String(error)} (${this.label})`,
+    const reason = error instanceof Error ? error.message : String(error);
+    if (wasNeverSent(error))
+      throw new RedisUnavailableError(`Redis is unavailable: ${this.label} (${reason})`);
+    throw new RedisOutcomeUnknownError(
+      `Redis did not answer, the command may have run: ${reason} (${this.label})`,
     );
   }
 

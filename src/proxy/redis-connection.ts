@@ -2,9 +2,22 @@ import { Command, Redis, type RedisOptions } from "ioredis";
 import type { RedisCommand } from "./command-input.ts";
 import type { RedisReply } from "./reply.ts";
 
-/** Redis could not be reached or the connection broke: answered with a JSON 503. */
+/** Redis could not be reached, so the command was not sent: answered with a JSON 503 (docs/proxy.md). */
 export class RedisUnavailableError extends Error {
   override name = "RedisUnavailableError";
+}
+
+/**
+ * The command was sent but no reply came (timeout, or the connection broke while it was in flight): it may
+ * have run. Answered with a JSON 504 whose text says so, the only part @upstash/redis passes on.
+ */
+export class RedisOutcomeUnknownError extends Error {
+  override name = "RedisOutcomeUnknownError";
+}
+
+/** ioredis's rejection of a command it never wrote (the socket was not writable): nothing ran. */
+export function wasNeverSent(error: unknown): boolean {
+  return error instanceof Error && /Stream isn't writeable/.test(error.message);
 }
 
 export interface ConnectionSettings {
@@ -40,7 +53,7 @@ export function openRedisConnection(
       Math.min(50 * 2 ** attempt, settings.maxReconnectDelayMs) + Math.random() * 50,
     ...extra,
   });
-  // Connection errors surface as rejected commands and as 503s; without a listener ioredis would print each one.
+  // Connection errors surface as rejected commands (503 or 504); without a listener ioredis would print each one.
   connection.on("error", () => {});
   return connection;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createProxy } from "../../src/proxy/index.ts";
+import { createProxy, type ProxyOptions } from "../../src/proxy/index.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
 
 export interface TestStack {
@@ -12,11 +12,14 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** A private redis-server plus the REST proxy on free loopback ports: the real parts every test uses. */
-export async function startTestStack(): Promise<TestStack> {
+/**
+ * A private redis-server plus the REST proxy on free loopback ports: the real parts every test uses.
+ * `proxyOptions` tunes the proxy (e.g. a short `commandTimeoutMs` for a test that freezes Redis).
+ */
+export async function startTestStack(proxyOptions: Partial<ProxyOptions> = {}): Promise<TestStack> {
   const redis = await startRedisServer();
   const restToken = randomBytes(16).toString("hex");
-  const proxy = createProxy({ redisUrl: redis.url, token: restToken });
+  const proxy = createProxy({ ...proxyOptions, redisUrl: redis.url, token: restToken });
   let address: { url: string };
   try {
     address = await proxy.listen({ host: "127.0.0.1", port: 0 });

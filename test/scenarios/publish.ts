@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { EMPTY_EPOCH, encodeCursor, START_STREAM_ID } from "../../src/protocol/cursor.ts";
 import {
   authed,
   cursorParts,
@@ -9,6 +10,7 @@ import {
   textInit,
 } from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
+import { openSse } from "./sse-stream.ts";
 
 /** Publishing and channel administration (design §2, §3): what the publish script stores, and where. */
 
@@ -31,6 +33,9 @@ async function entries(
     return { id, fields };
   });
 }
+/** The cursor "before the first message" of a channel. */
+const encodeCursorOf = (channel: string) =>
+  encodeCursor({ channel, epoch: EMPTY_EPOCH, streamId: START_STREAM_ID });
 const publish = (target: RelayTarget, channel: string, init: RequestInit, query = "") =>
   authed(target, `publish:${channel}`, `/v1/channels/${channel}/messages${query}`, init);
 
@@ -318,6 +323,125 @@ export const publishScenarios: Scenario[] = [
       const problem = await expectProblem(forbidden, 403, "forbidden");
       assert.match(problem.detail, new RegExp(`publish:${a}-x`));
       assert.equal(await target.redis.exists(keys(a).log, keys(a).epoch, keys(`${a}-x`).log), 0);
+    },
+  },
+  {
+    name: "publish: a batch with one channel key of the wrong Redis type is 409 wrong_type and stores and announces nothing",
+    async run(target) {
+      const a = uniqueName("batch-atomic-a");
+      const b = uniqueName("batch-atomic-b");
+      const bad = uniqueName("batch-atomic-bad");
+      const scope = `publish:* subscribe:*`;
+      await target.redis.set(keys(bad).log, "not a stream");
+      const token = await target.token(scope);
+      const live = await openSse(target, `/v1/events?channel=${a}&channel=${b}&access_token=${token}`);
+      try {
+        const batch = {
+          messages: [
+            { channel: a, data: "before", idempotencyKey: "job-7" },
+            { channel: b, data: { n: 1 } },
+            { channel: bad, data: "bad" },
+            { channel: a, data: "after" },
+          ],
+        };
+        const problem = await expectProblem(
+          await authed(target, scope, "/v1/publish", jsonInit("POST", batch)),
+          409,
+          "wrong_type",
+        );
+        for (const channel of [a, b]) {
+          assert.equal(
+            await target.redis.exists(keys(channel).log, keys(channel).epoch),
+            0,
+            `${channel}: nothing stored`,
+          );
+          const history = await expectJson<{ messages: unknown[] }>(
+            await authed(target, scope, `/v1/channels/${channel}/messages`),
+            200,
+          );
+          assert.deepEqual(history.messages, []);
+        }
+        assert.equal(await target.redis.get(keys(bad).log), "not a stream", "the foreign key is left alone");
+        assert.equal(problem.index, 2, "the problem names the offending message");
+        assert.equal(problem.redisType, "string");
+        assert.equal(await target.redis.exists(`relay:{${a}}:idem:job-7`), 0, "the key was not consumed");
+        // The live subscriber got nothing from the rejected batch: the first thing it sees is the next publish.
+        await expectJson(await publish(target, b, jsonInit("POST", { marker: true })), 201);
+        const first = await live.next();
+        assert.match(first.data, /"data":\{"marker":true\}/);
+        assert.deepEqual(live.pending(), []);
+
+        // Once the key is fixed, the same batch publishes every message once, keyed one included.
+        await target.redis.del(keys(bad).log);
+        const retried = await expectJson<{ messages: Published[] }>(
+          await authed(target, scope, "/v1/publish", jsonInit("POST", batch)),
+          201,
+        );
+        assert.deepEqual(
+          retried.messages.map((m) => m.channel),
+          [a, b, bad, a],
+        );
+        assert.equal(await target.redis.xlen(keys(a).log), 2);
+        assert.equal(await target.redis.xlen(keys(b).log), 2);
+      } finally {
+        await live.close();
+      }
+    },
+  },
+  {
+    name: "publish: a batch whose keyed messages were all seen answers 200 with their first ids and publishes nothing",
+    async run(target) {
+      const a = uniqueName("batch-seen-a");
+      const b = uniqueName("batch-seen-b");
+      const scope = `publish:${a} publish:${b}`;
+      const batch = {
+        messages: [
+          { channel: a, data: 1, idempotencyKey: "k1" },
+          { channel: b, data: 2, idempotencyKey: "k1" },
+        ],
+      };
+      const first = await expectJson<{ messages: Published[] }>(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", batch)),
+        201,
+      );
+      const again = await expectJson<{ messages: Published[] }>(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", batch)),
+        200,
+      );
+      assert.deepEqual(again, first);
+      // Partly seen (a new keyed message joins): the seen one answers its first id, the new one is published.
+      const grown = { messages: [...batch.messages, { channel: a, data: 3, idempotencyKey: "k2" }] };
+      const partly = await expectJson<{ messages: Published[] }>(
+        await authed(target, scope, "/v1/publish", jsonInit("POST", grown)),
+        201,
+      );
+      assert.deepEqual(partly.messages.slice(0, 2), first.messages);
+      assert.equal(await target.redis.xlen(keys(a).log), 2);
+      assert.equal(await target.redis.xlen(keys(b).log), 1);
+    },
+  },
+  {
+    name: "wrong type: a channel whose log is not a stream is 409 wrong_type for publish, long-poll and SSE alike",
+    async run(target) {
+      const channel = uniqueName("wrong-type");
+      await target.redis.set(keys(channel).log, "not a stream");
+      const scope = `publish:${channel} subscribe:${channel}`;
+      const base = `/v1/channels/${channel}`;
+      for (const [label, request] of [
+        ["publish", () => authed(target, scope, `${base}/messages`, jsonInit("POST", 1))],
+        ["history", () => authed(target, scope, `${base}/messages`)],
+        [
+          "long-poll",
+          () => authed(target, scope, `${base}/messages?after=${encodeCursorOf(channel)}&wait=1`),
+        ],
+        ["sse", () => authed(target, scope, `${base}/events`)],
+        ["sse resume", () => authed(target, scope, `${base}/events?lastEventId=${encodeCursorOf(channel)}`)],
+      ] as const) {
+        const response = await request();
+        assert.equal(response.status, 409, `${label}: 409, got ${response.status}`);
+        await expectProblem(response, 409, "wrong_type");
+      }
+      assert.equal(await target.redis.get(keys(channel).log), "not a stream", "left alone");
     },
   },
   {

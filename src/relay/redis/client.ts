@@ -23,8 +23,10 @@ export interface RelayRedisOptions {
  * - responseEncoding off (no base64): the client decodes base64 replies with a default TextDecoder, which
  *   drops a leading BOM from every value; plain JSON strings keep the text exactly (invalid UTF-8 becomes
  *   U+FFFD either way).
- * - retry off: a network error is not re-sent behind our back, so a publish cannot run twice unseen;
- *   it fails fast as 503 and the caller retries with an Idempotency-Key (design §9).
+ * - no retry: a network error is not re-sent behind our back, so a publish cannot run twice unseen; it
+ *   fails fast (503 or 504 `outcome_unknown`, docs/api.md) and the caller retries with an Idempotency-Key.
+ *   `retry: false` is not enough: @upstash/redis 1.39 still makes a second attempt with it (its loop runs
+ *   `attempts` + 1 times and `false` means one attempt); zero retries is exactly one request.
  * - auto-pipelining off: every round trip is explicit (pipelines where we want them), so subrequests
  *   are countable and no batch mixes two requests' I/O (workerd forbids sharing I/O across requests).
  * - readYourWrites off: a single primary is already consistent, and the sync token would make the
@@ -37,7 +39,7 @@ export function createRelayRedis(config: RelayConfig, options: RelayRedisOptions
     token: config.upstash.token,
     automaticDeserialization: false,
     responseEncoding: false,
-    retry: false,
+    retry: { retries: 0, backoff: () => 0 },
     enableAutoPipelining: false,
     readYourWrites: false,
     enableTelemetry: false,

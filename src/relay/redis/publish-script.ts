@@ -1,7 +1,7 @@
 import { LuaScript } from "./script.ts";
 
 /**
- * The publish script (design §2, a public contract): one atomic EVAL stores a message in the channel's
+ * The publish script (docs/data-model.md, a public contract): one atomic EVAL stores a message in the channel's
  * history and announces it. Any process can publish durably by running it with EVAL/EVALSHA; see
  * docs/data-model.md for a Python example. Because Redis runs scripts one at a time, live order equals
  * history order, and no crash leaves a message stored but not announced.
@@ -55,6 +55,86 @@ return { id, epoch, receivers, 0 }
 `;
 
 /**
+ * The batch publish script (POST /v1/publish): all or nothing. It checks every message first (key names,
+ * type, epoch candidate, and the Redis type of every key it will touch), then writes them in order, each
+ * exactly as PUBLISH_LUA does. A check that fails writes nothing, so a retried batch cannot duplicate the
+ * messages around a bad one. A message whose idempotency key was seen is answered with its first id and not
+ * published again; the others are (docs/api.md). Relay-internal: other processes publish with PUBLISH_LUA.
+ */
+export const PUBLISH_BATCH_LUA = `-- edge-relay publish batch v1
+-- ARGV[1] history length   ARGV[2] history TTL s   ARGV[3] idempotency TTL s   ARGV[4] mirror raw 1|0   ARGV[5] n
+-- then 6 ARGV per message: channel, data, json|text, event ('' = message), new-epoch candidate ('' = from TIME),
+--   1|0 (an idempotency key follows in KEYS)
+-- KEYS per message, in order: relay:{<ch>}:log, relay:{<ch>}:epoch, then relay:{<ch>}:idem:<key> when flagged
+-- Returns { 'published', { stream id, epoch, raw receivers, replayed } per message }
+--      or { 'wrong_type', message index (1-based), key, its Redis type } (nothing written)
+local n = tonumber(ARGV[5])
+if not n or n < 1 or #ARGV ~= 5 + 6 * n then return redis.error_reply('ERR ARGV must hold 5 settings and 6 values per message') end
+if not (tonumber(ARGV[1]) and tonumber(ARGV[2]) and tonumber(ARGV[3])) then
+  return redis.error_reply('ERR ARGV[1..3] (history length, history TTL, idempotency TTL) must be numbers')
+end
+local expected = { log = 'stream', epoch = 'string', idem = 'string' }
+local messages, k = {}, 1
+for i = 1, n do
+  local a = 5 + 6 * (i - 1)
+  local m = { ch = ARGV[a + 1], data = ARGV[a + 2], kind = ARGV[a + 3], event = ARGV[a + 4], epoch = ARGV[a + 5] }
+  m.log, m.epochKey = KEYS[k], KEYS[k + 1]
+  k = k + 2
+  if ARGV[a + 6] == '1' then m.idem = KEYS[k]; k = k + 1 end
+  local prefix = 'relay:{' .. m.ch .. '}:'
+  if m.log ~= prefix .. 'log' or m.epochKey ~= prefix .. 'epoch'
+    or (m.idem and string.sub(m.idem, 1, #prefix + 5) ~= prefix .. 'idem:') then
+    return redis.error_reply('ERR message ' .. i .. ': KEYS must be the relay:{<channel>}: keys of its channel')
+  end
+  if m.kind ~= 'json' and m.kind ~= 'text' then return redis.error_reply('ERR message ' .. i .. ': type must be json or text') end
+  if m.event == 'message' then m.event = '' end
+  if m.epoch ~= '' and (not string.match(m.epoch, '^[%w_-]+$') or #m.epoch > 64) then
+    return redis.error_reply('ERR message ' .. i .. ': epoch must be 1-64 characters of A-Z a-z 0-9 _ -')
+  end
+  for role, key in pairs({ log = m.log, epoch = m.epochKey, idem = m.idem }) do
+    local t = redis.call('TYPE', key).ok
+    if t ~= 'none' and t ~= expected[role] then return { 'wrong_type', i, key, t } end
+  end
+  messages[i] = m
+end
+if k - 1 ~= #KEYS then return redis.error_reply('ERR KEYS do not match the messages in ARGV') end
+local replies = {}
+for i, m in ipairs(messages) do
+  local prior = m.idem and redis.call('GET', m.idem)
+  local space = prior and string.find(prior, ' ', 1, true)
+  if space then
+    replies[i] = { string.sub(prior, 1, space - 1), string.sub(prior, space + 1), 0, 1 }
+  else
+    local epoch = redis.call('GET', m.epochKey)
+    if not epoch then
+      epoch = m.epoch
+      if epoch == '' then
+        local now = redis.call('TIME')
+        epoch = 't' .. now[1] .. now[2]
+      end
+      redis.call('SET', m.epochKey, epoch)
+    end
+    local id
+    if m.event ~= '' then
+      id = redis.call('XADD', m.log, 'MAXLEN', '~', ARGV[1], '*', 'data', m.data, 'type', m.kind, 'event', m.event)
+    else
+      id = redis.call('XADD', m.log, 'MAXLEN', '~', ARGV[1], '*', 'data', m.data, 'type', m.kind)
+    end
+    redis.call('EXPIRE', m.log, ARGV[2])
+    redis.call('EXPIRE', m.epochKey, ARGV[2])
+    if m.idem then redis.call('SET', m.idem, id .. ' ' .. epoch, 'EX', ARGV[3]) end
+    local note = { id = id, epoch = epoch, type = m.kind, data = m.data }
+    if m.event ~= '' then note.event = m.event end
+    redis.call('PUBLISH', 'relay:{' .. m.ch .. '}:live', cjson.encode(note))
+    local receivers = 0
+    if ARGV[4] ~= '0' then receivers = redis.call('PUBLISH', m.ch, m.data) end
+    replies[i] = { id, epoch, receivers, 0 }
+  end
+end
+return { 'published', replies }
+`;
+
+/**
  * Drops a channel's history (DELETE /v1/channels/:channel): deletes the log, writes a new epoch (so every
  * old cursor resets) and tells live subscribers at once. Does nothing for a channel that never existed.
  */
@@ -70,6 +150,7 @@ return 1
 `;
 
 export const publishScript = new LuaScript(PUBLISH_LUA);
+export const publishBatchScript = new LuaScript(PUBLISH_BATCH_LUA);
 export const dropChannelScript = new LuaScript(DROP_CHANNEL_LUA);
 
 /** A fresh epoch: 12 URL-safe random characters. */

@@ -1,8 +1,9 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { encodeCursor, streamIdTime } from "../../protocol/cursor.ts";
+import { ProblemError } from "../../protocol/problems.ts";
 import type { RelayConfig } from "../config.ts";
 import { channelKeys } from "./keys.ts";
-import { newEpoch, publishScript } from "./publish-script.ts";
+import { newEpoch, publishBatchScript, publishScript } from "./publish-script.ts";
 
 export interface PublishInput {
   channel: string;
@@ -30,22 +31,27 @@ export interface Published {
 
 type ScriptReply = [string, string, number, number];
 
-function scriptCall(config: RelayConfig, input: PublishInput) {
+/** The keys a message touches: log, epoch, and its idempotency key when it has one. */
+function messageKeys(input: PublishInput): string[] {
   const keys = channelKeys(input.channel);
-  const keyList = [keys.log, keys.epoch];
-  if (input.idempotencyKey !== undefined) keyList.push(keys.idempotency(input.idempotencyKey));
-  const args = [
-    input.channel,
-    input.data,
-    input.type,
-    input.event ?? "",
-    newEpoch(),
+  const list = [keys.log, keys.epoch];
+  if (input.idempotencyKey !== undefined) list.push(keys.idempotency(input.idempotencyKey));
+  return list;
+}
+
+/** channel, data, type, event, new-epoch candidate: the per-message arguments of both publish scripts. */
+function messageArgs(input: PublishInput): string[] {
+  return [input.channel, input.data, input.type, input.event ?? "", newEpoch()];
+}
+
+/** history length, history TTL, idempotency TTL, mirror raw. */
+function settingArgs(config: RelayConfig): string[] {
+  return [
     String(config.history),
     String(config.historyTtlSeconds),
     String(config.idempotencySeconds),
     config.mirrorRaw ? "1" : "0",
   ];
-  return { keys: keyList, args };
 }
 
 function toPublished(channel: string, reply: ScriptReply): Published {
@@ -67,27 +73,37 @@ export async function publishMessage(
   config: RelayConfig,
   input: PublishInput,
 ): Promise<Published> {
-  const call = scriptCall(config, input);
-  const reply = await publishScript.run<ScriptReply>(redis, call.keys, call.args);
+  const args = [...messageArgs(input), ...settingArgs(config)];
+  const reply = await publishScript.run<ScriptReply>(redis, messageKeys(input), args);
   return toPublished(input.channel, reply);
 }
 
+type BatchReply = ["published", ScriptReply[]] | ["wrong_type", number, string, string];
+
 /**
- * Publishes several messages in order in one round trip (SCRIPT LOAD + one EVALSHA each, pipelined).
- * Each message is atomic on its own; a failure of one (a Redis error) is thrown after the whole pipeline
- * ran, naming its index.
+ * Publishes several messages in order, all or nothing, in one script run and one round trip (SCRIPT LOAD +
+ * EVALSHA pipelined). A key of the wrong Redis type anywhere in the batch is 409 `wrong_type` naming the
+ * message, and nothing is written or announced.
  */
 export async function publishBatch(
   redis: Redis,
   config: RelayConfig,
   inputs: PublishInput[],
 ): Promise<Published[]> {
-  const outcomes = await publishScript.runOrdered<ScriptReply>(
-    redis,
-    inputs.map((input) => scriptCall(config, input)),
-  );
-  return outcomes.map((outcome, index) => {
-    if (!outcome.ok) throw new Error(`publish of message ${index} failed: ${outcome.error}`);
-    return toPublished((inputs[index] as PublishInput).channel, outcome.value);
-  });
+  const keys = inputs.flatMap(messageKeys);
+  const args = [...settingArgs(config), String(inputs.length)];
+  for (const input of inputs)
+    args.push(...messageArgs(input), input.idempotencyKey === undefined ? "0" : "1");
+  const [outcome] = await publishBatchScript.runOrdered<BatchReply>(redis, [{ keys, args }]);
+  if (!outcome?.ok) throw new Error(`batch publish failed: ${outcome?.error ?? "no reply"}`);
+  const reply = outcome.value;
+  if (reply[0] === "wrong_type") {
+    const [, index, key, type] = reply;
+    throw new ProblemError(
+      "wrong_type",
+      `message ${index - 1}: the relay key ${key} holds a ${type}; nothing in the batch was published`,
+      { extensions: { index: index - 1, redisType: type } },
+    );
+  }
+  return reply[1].map((published, index) => toPublished((inputs[index] as PublishInput).channel, published));
 }

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ProblemError } from "../../protocol/problems.ts";
 import type { RelayEnv } from "../context.ts";
-import { oneLine } from "../http/errors.ts";
+import { oneLine } from "../http/upstream-failure.ts";
 
 /** GET /healthz: 200 when Redis answers PING through the REST endpoint, 503 otherwise. No auth. */
 export const healthRoutes = new Hono<RelayEnv>();

@@ -9,7 +9,7 @@ import { channelParam, parseOrThrow, queryOf } from "../http/params.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.ts";
 import { type Published, type PublishInput, publishBatch, publishMessage } from "../redis/publish.ts";
 
-/** Publishing (design §3): one atomic script per message; batches in one round trip. */
+/** Publishing (docs/api.md): one atomic script per message; a batch is one all-or-nothing script. */
 export const publishRoutes = new Hono<RelayEnv>();
 
 const publishResult = (published: Published) => ({
@@ -73,5 +73,7 @@ publishRoutes.post("/publish", async (c) => {
       : { channel, data: JSON.stringify(parsed[index]?.data), type: "json", event, idempotencyKey },
   );
   const published = await publishBatch(redis, config, inputs);
-  return c.json({ messages: published.map(publishResult) }, 201);
+  // 200 when every message's idempotencyKey had been seen (nothing published), as for a single publish.
+  const nothingNew = published.every((message) => message.replayed);
+  return c.json({ messages: published.map(publishResult) }, nothingNew ? 200 : 201);
 });

@@ -56,10 +56,15 @@ export async function openRelayStream(
   let firstPage: HistoryResult[];
   try {
     await feed.ready;
-    firstPage = await readHistories(redis, replayRequests(request));
   } catch (error) {
     feed.close();
     throw liveFeedUnavailable(error);
+  }
+  try {
+    firstPage = await readHistories(redis, replayRequests(request));
+  } catch (error) {
+    feed.close();
+    throw error; // classified like any read (docs/api.md): WRONGTYPE → 409 wrong_type, as long-poll answers
   }
 
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {

@@ -1,4 +1,5 @@
 import { startNodeRelay } from "../../../src/entry/node.ts";
+import type { ProxyOptions } from "../../../src/proxy/index.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { startTestStack, type TestStack } from "../../helpers/stack.ts";
 
@@ -14,8 +15,11 @@ export interface PrivateRelay {
  * The relay's Node entry in front of a private redis-server + proxy, for tests that change Redis itself or
  * depend on the whole keyspace (which tests on the shared stack would disturb).
  */
-export async function startPrivateRelay(settings: Record<string, string> = {}): Promise<PrivateRelay> {
-  const stack = await startTestStack();
+export async function startPrivateRelay(
+  settings: Record<string, string> = {},
+  proxyOptions: Partial<ProxyOptions> = {},
+): Promise<PrivateRelay> {
+  const stack = await startTestStack(proxyOptions);
   try {
     const relay = await startNodeRelay({
       UPSTASH_REDIS_REST_URL: stack.restUrl,
