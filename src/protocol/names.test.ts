@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { channelNameSchema, channelPatternSchema, eventNameSchema, kvKeySchema } from "./names.ts";
+import {
+  channelNameSchema,
+  channelPatternSchema,
+  eventNameSchema,
+  IDEMPOTENCY_KEY_REGEX,
+  kvKeySchema,
+} from "./names.ts";
 
 const ok = (schema: { safeParse(v: unknown): { success: boolean } }, value: unknown) =>
   schema.safeParse(value).success;
@@ -10,6 +16,27 @@ describe("names", () => {
     expect(ok(channelNameSchema, "c".repeat(200))).toBe(true);
     for (const bad of ["", "c".repeat(201), "a b", "a\nb", "a\r", "a*", "a?", "é", "a/b", 5])
       expect(ok(channelNameSchema, bad)).toBe(false);
+  });
+
+  it("channels and patterns under relay: are reserved (the relay's own keys and pub/sub channels)", () => {
+    for (const good of ["relay", "Relay:x", "x.relay:", "relayx"]) {
+      expect(ok(channelNameSchema, good)).toBe(true);
+      expect(ok(channelPatternSchema, good)).toBe(true);
+    }
+    for (const bad of ["relay:", "relay:x", "relay:{x}:live"]) {
+      expect(ok(channelNameSchema, bad)).toBe(false);
+      expect(ok(channelPatternSchema, bad)).toBe(false);
+    }
+    expect(ok(channelPatternSchema, "relay:*")).toBe(false);
+    const issue = channelNameSchema.safeParse("relay:x").error?.issues[0]?.message;
+    expect(issue).toMatch(/reserved/);
+  });
+
+  it("idempotency keys: 1-200 visible ASCII characters without { or }", () => {
+    for (const good of ["a", "k".repeat(200), "a:meta|~!", "550e8400-e29b-41d4-a716-446655440000"])
+      expect(IDEMPOTENCY_KEY_REGEX.test(good)).toBe(true);
+    for (const bad of ["", "k".repeat(201), "a}:meta", "{a", "a b", "é", "a\u007f"])
+      expect(IDEMPOTENCY_KEY_REGEX.test(bad), JSON.stringify(bad)).toBe(false);
   });
 
   it("patterns add * ? [...] and need balanced brackets", () => {

@@ -5,7 +5,7 @@ import {
   MAX_KEY_BYTES,
   PATTERN_REGEX,
   RESERVED_EVENTS,
-  RESERVED_KEY_PREFIX,
+  RESERVED_PREFIX,
 } from "./name-rules.ts";
 
 /**
@@ -19,16 +19,24 @@ export * from "./name-rules.ts";
 const FORBIDDEN_KEY_CHAR = /[\s\p{Cc}\p{Cs}]/u;
 const utf8 = new TextEncoder();
 
+const notReserved = (what: string) =>
+  [
+    (name: string) => !name.startsWith(RESERVED_PREFIX),
+    `${what} starting with "${RESERVED_PREFIX}" are reserved for the relay's own keys and channels`,
+  ] as const;
+
 export const channelNameSchema = z
   .string()
+  .refine(...notReserved("channels"))
   .regex(CHANNEL_REGEX, "a channel is 1-200 characters of A-Z a-z 0-9 _ . : -")
-  .describe("Channel name: ^[A-Za-z0-9_.:-]{1,200}$");
+  .describe("Channel name: ^[A-Za-z0-9_.:-]{1,200}$, not starting with relay:");
 
 export const channelPatternSchema = z
   .string()
+  .refine(...notReserved("patterns"))
   .regex(PATTERN_REGEX, "a pattern is 1-200 characters of A-Z a-z 0-9 _ . : - * ? [ ] ^")
   .refine(bracketsBalanced, "a pattern's [ and ] must pair up")
-  .describe("Channel pattern (Redis glob): channel characters plus * ? [...]");
+  .describe("Channel pattern (Redis glob): channel characters plus * ? [...], not starting with relay:");
 
 export const eventNameSchema = z
   .string()
@@ -44,10 +52,7 @@ export const kvKeySchema = z
     `a key is at most ${MAX_KEY_BYTES} bytes of UTF-8`,
   )
   .refine((key) => !FORBIDDEN_KEY_CHAR.test(key), "a key must not contain whitespace or control characters")
-  .refine(
-    (key) => !key.startsWith(RESERVED_KEY_PREFIX),
-    `keys starting with "${RESERVED_KEY_PREFIX}" are reserved`,
-  )
+  .refine(...notReserved("keys"))
   .describe("KV key: 1-512 bytes, no whitespace or control characters, not starting with relay:");
 
 function bracketsBalanced(pattern: string): boolean {

@@ -64,7 +64,10 @@ export const batchPublishRequestSchema = z
           event: eventNameSchema.optional(),
           idempotencyKey: z
             .string()
-            .regex(IDEMPOTENCY_KEY_REGEX, "an idempotency key is 1-200 visible ASCII characters")
+            .regex(
+              IDEMPOTENCY_KEY_REGEX,
+              "an idempotency key is 1-200 visible ASCII characters other than { and }",
+            )
             .optional()
             .describe("Publish this message once per key and channel within RELAY_IDEMPOTENCY_S"),
         }),

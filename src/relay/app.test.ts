@@ -50,6 +50,33 @@ describe("createApp configuration", () => {
     expect(await (await app.request(`/v1/kv/${key}`)).text()).toBe("hi");
   });
 
+  it("a RELAY_KV_PREFIX that begins relay: (`rel`) cannot reach relay-owned keys: such keys are 400, never listed", async () => {
+    const app = createApp({ config: parseConfig({ ...env, RELAY_KV_PREFIX: "rel" }) });
+    const channel = uniqueName("kv-prefix-victim");
+    const publish = { method: "POST", headers: { "content-type": "text/plain" }, body: "x" };
+    expect((await app.request(`/v1/channels/${channel}/messages`, publish)).status).toBe(201);
+    const epochKey = `relay:{${channel}}:epoch`;
+    const epoch = await redis.get(epochKey);
+    const key = encodeURIComponent(`ay:{${channel}}:epoch`); // "rel" + key = the channel's epoch key
+    const text = { headers: { "content-type": "text/plain" }, body: "forged" };
+    for (const init of [{}, { method: "PUT", ...text }, { method: "DELETE" }]) {
+      const response = await app.request(`/v1/kv/${key}`, init);
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as { code: string; detail: string };
+      expect(problem.code).toBe("invalid_name");
+      expect(problem.detail).toMatch(/RELAY_KV_PREFIX "rel".*reserved/);
+    }
+    expect(await redis.get(epochKey)).toBe(epoch);
+    const listed = (await (
+      await app.request(`/v1/kv?prefix=${encodeURIComponent(`ay:{${channel}`)}`)
+    ).json()) as {
+      keys: string[];
+    };
+    expect(listed.keys).toEqual([]);
+    // Keys that do not complete "relay:" still work under that prefix.
+    expect((await app.request(`/v1/kv/${uniqueName("ay-ok")}`, { method: "PUT", ...text })).status).toBe(201);
+  });
+
   it("RELAY_AUTH=none needs no token; RELAY_MAX_BODY bounds bodies", async () => {
     const app = createApp({ config: parseConfig({ ...env, RELAY_MAX_BODY: "16" }) });
     const key = uniqueName("small");

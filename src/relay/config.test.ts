@@ -12,7 +12,7 @@ describe("parseConfig", () => {
     const config = parseConfig(base);
     expect(config).toMatchObject({
       upstash: { url: "https://example.upstash.io", token: "t" },
-      auth: { mode: "jwt", secret: "s" },
+      auth: { mode: "jwt", secret: "s", requireExp: true },
       history: 1000,
       historyTtlSeconds: 86_400,
       idempotencySeconds: 300,
@@ -64,6 +64,7 @@ describe("parseConfig", () => {
     [{ ...base, RELAY_HISTORY: "0" }, "RELAY_HISTORY"],
     [{ ...base, RELAY_MAX_BODY: "-1" }, "RELAY_MAX_BODY"],
     [{ ...base, RELAY_MIRROR_RAW: "maybe" }, "RELAY_MIRROR_RAW"],
+    [{ ...base, RELAY_REQUIRE_EXP: "sometimes" }, "RELAY_REQUIRE_EXP"],
     [{ ...base, RELAY_KV_PREFIX: "relay:x" }, "RELAY_KV_PREFIX"],
     [{ ...base, RELAY_KV_PREFIX: "a b" }, "RELAY_KV_PREFIX"],
     [{ ...base, RELAY_JWKS_URL: "not a url" }, "RELAY_JWKS_URL"],
@@ -80,6 +81,12 @@ describe("parseConfig", () => {
       mode: "jwt",
       secret: undefined,
       jwksUrl: "https://issuer.example/.well-known/jwks.json",
+      requireExp: true,
     });
+  });
+
+  it("RELAY_REQUIRE_EXP is true unless set to false", () => {
+    expect(parseConfig({ ...base, RELAY_REQUIRE_EXP: "false" }).auth).toMatchObject({ requireExp: false });
+    expect(parseConfig({ ...base, RELAY_REQUIRE_EXP: "true" }).auth).toMatchObject({ requireExp: true });
   });
 });

@@ -59,6 +59,7 @@ const envSchema = z
       .trim()
       .regex(/^https?:\/\/\S+$/, "RELAY_JWKS_URL must be an http(s) URL")
       .optional(),
+    RELAY_REQUIRE_EXP: flag("RELAY_REQUIRE_EXP", true),
     RELAY_HISTORY: integer("RELAY_HISTORY", 1000, 1, 10_000_000),
     RELAY_HISTORY_TTL_S: integer("RELAY_HISTORY_TTL_S", 86_400, 1, 315_360_000),
     RELAY_IDEMPOTENCY_S: integer("RELAY_IDEMPOTENCY_S", 300, 1, 31_536_000),
@@ -88,7 +89,15 @@ const envSchema = z
 
 export interface RelayConfig {
   upstash: { url: string; token: string };
-  auth: { mode: "jwt"; secret: string | undefined; jwksUrl: string | undefined } | { mode: "none" };
+  auth:
+    | {
+        mode: "jwt";
+        secret: string | undefined;
+        jwksUrl: string | undefined;
+        /** Refuse tokens without `exp` (RELAY_REQUIRE_EXP, default true). */
+        requireExp: boolean;
+      }
+    | { mode: "none" };
   /** XADD MAXLEN ~ of every channel log. */
   history: number;
   historyTtlSeconds: number;
@@ -133,7 +142,12 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): RelayConfig
     auth:
       e.RELAY_AUTH === "none"
         ? { mode: "none" }
-        : { mode: "jwt", secret: e.RELAY_JWT_SECRET || undefined, jwksUrl: e.RELAY_JWKS_URL },
+        : {
+            mode: "jwt",
+            secret: e.RELAY_JWT_SECRET || undefined,
+            jwksUrl: e.RELAY_JWKS_URL,
+            requireExp: e.RELAY_REQUIRE_EXP,
+          },
     history: e.RELAY_HISTORY,
     historyTtlSeconds: e.RELAY_HISTORY_TTL_S,
     idempotencySeconds: e.RELAY_IDEMPOTENCY_S,

@@ -70,6 +70,46 @@ export const authScenarios: Scenario[] = [
     },
   },
   {
+    name: "auth: a token without exp is 401 saying why (RELAY_REQUIRE_EXP defaults to true); a non-numeric exp is 401",
+    async run(target) {
+      const key = uniqueName("auth-noexp");
+      const path = `/v1/kv/${key}`;
+      const forever = await target.token("admin", { claims: { exp: undefined } });
+      const problem = await expectProblem(await withToken(target, forever, path), 401, "unauthorized");
+      assert.match(problem.detail, /no exp claim.*RELAY_REQUIRE_EXP/);
+      for (const exp of ["9999999999", null, { at: 1 }]) {
+        const odd = await target.token("admin", { claims: { exp } });
+        const malformed = await expectProblem(await withToken(target, odd, path), 401, "token_expired");
+        assert.match(malformed.detail, /exp/);
+      }
+      // SSE checks the same (an endless token would otherwise hold a stream open for ever).
+      await expectProblem(
+        await target.fetch(`/v1/channels/${key}/events?access_token=${forever}`),
+        401,
+        "unauthorized",
+      );
+      await expectProblem(await withToken(target, await target.token("admin"), path), 404, "not_found");
+    },
+  },
+  {
+    name: "auth: a scope claim that is not a space-separated string (an array, a number) is 401, never guessed at",
+    async run(target) {
+      const key = uniqueName("auth-scope-array");
+      for (const scope of [["admin"], ["kv:read:*", "kv:write:*"], 7, { admin: true }, "admin\tkv:read:x"]) {
+        const token = await target.token("", { claims: { scope } });
+        const problem = await expectProblem(
+          await withToken(target, token, `/v1/kv/${key}`),
+          401,
+          "unauthorized",
+        );
+        assert.match(problem.detail, /scope/);
+      }
+      // No scope claim at all is a valid token that may do nothing.
+      const none = await target.token("", { claims: { scope: undefined } });
+      await expectProblem(await withToken(target, none, `/v1/kv/${key}`), 403, "forbidden");
+    },
+  },
+  {
     name: "auth: ?access_token= works (for EventSource); the Authorization header wins when both are present",
     async run(target) {
       const key = uniqueName("auth-query");

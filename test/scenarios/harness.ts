@@ -13,7 +13,7 @@ export interface RelayTarget {
   /** Fetch a relay path such as "/v1/kv/a" (absolute URLs are passed through). */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** An HS256 JWT for the relay's secret with the given space-separated `scope` claim. */
-  token(scope: string, options?: { expiresInSeconds?: number }): Promise<string>;
+  token(scope: string, options?: TokenOptions): Promise<string>;
   /** Direct Redis access through the REST proxy (automaticDeserialization off): to inspect and to break things. */
   redis: Redis;
 }
@@ -23,14 +23,17 @@ export interface Scenario {
   run(target: RelayTarget): Promise<void>;
 }
 
-/** Mints a relay token the way `relay token` does. */
-export async function mintToken(
-  secret: string,
-  scope: string,
-  options: { expiresInSeconds?: number } = {},
-): Promise<string> {
+export interface TokenOptions {
+  expiresInSeconds?: number;
+  /** Claims to override; a claim set to undefined is left out of the token (`{ exp: undefined }`: no expiry). */
+  claims?: Record<string, unknown>;
+}
+
+/** Mints a relay token the way `relay token` does (unless `claims` says otherwise). */
+export async function mintToken(secret: string, scope: string, options: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return sign({ scope, iat: now, exp: now + (options.expiresInSeconds ?? 600) }, secret, "HS256");
+  const payload = { scope, iat: now, exp: now + (options.expiresInSeconds ?? 600), ...options.claims };
+  return sign(JSON.parse(JSON.stringify(payload)), secret, "HS256");
 }
 
 /** A unique name per test run, so scenarios never share channels or keys. */

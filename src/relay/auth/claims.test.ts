@@ -76,6 +76,29 @@ describe("verifyToken with HS256", () => {
     expect((await verifyToken(token, config)).scopes).toEqual(["admin"]);
   });
 
+  it("without exp: 401 saying why, unless RELAY_REQUIRE_EXP=false (then no expiry); a non-numeric exp is 401 always", async () => {
+    const forever = await sign({ scope: "admin" }, SECRET, "HS256");
+    const problem = (await rejection(verifyToken(forever, config))).problem;
+    expect(problem.code).toBe("unauthorized");
+    expect(problem.detail).toMatch(/no exp claim.*RELAY_REQUIRE_EXP=true/);
+    const lenient = parseConfig({ ...base, RELAY_JWT_SECRET: SECRET, RELAY_REQUIRE_EXP: "false" });
+    const claims = await verifyToken(forever, lenient);
+    expect(claims).toEqual({ scopes: ["admin"] });
+    expect(msUntilExpiry(claims)).toBe(Number.POSITIVE_INFINITY);
+    // A present exp that is not a number is refused as expired, whatever RELAY_REQUIRE_EXP says.
+    for (const exp of ["9999999999", null, { at: 1 }]) {
+      const odd = await sign({ scope: "admin", exp } as never, SECRET, "HS256");
+      expect((await rejection(verifyToken(odd, lenient))).problem.code).toBe("token_expired");
+    }
+  });
+
+  it("a scope claim in any form but a space-separated string is 401 naming what it got", async () => {
+    const token = await sign({ scope: ["admin"], exp: now() + 60 }, SECRET, "HS256");
+    expect((await rejection(verifyToken(token, config))).problem.detail).toMatch(/scope claim.*an array/);
+    const noScope = await sign({ exp: now() + 60 }, SECRET, "HS256");
+    expect((await verifyToken(noScope, config)).scopes).toEqual([]);
+  });
+
   it("RELAY_AUTH=none allows everything without a token", async () => {
     expect(await verifyToken("anything", parseConfig({ ...base, RELAY_AUTH: "none" }))).toEqual({
       scopes: ["admin"],
@@ -117,7 +140,8 @@ describe("verifyToken with a JWKS URL (ES256)", () => {
     await verifyToken(token, config);
     expect(fetches).toBe(1);
     // HS256 still works beside the JWKS.
-    expect((await verifyToken(await sign({ scope: "x" }, SECRET, "HS256"), config)).scopes).toEqual(["x"]);
+    const hs256 = await sign({ scope: "x", exp: now() + 60 }, SECRET, "HS256");
+    expect((await verifyToken(hs256, config)).scopes).toEqual(["x"]);
     const { kid: _kid, ...noKid } = privateJwk;
     const unknownKid = await sign({ scope: "admin" }, { ...noKid, kid: "other" } as never);
     expect((await rejection(verifyToken(unknownKid, config))).status).toBe(401);

@@ -74,10 +74,35 @@ export async function verifyToken(token: string, config: RelayConfig): Promise<C
     if (error instanceof ProblemError) throw error;
     throw verificationProblem(error);
   }
-  const claims: Claims = { scopes: parseScopes(payload.scope) };
-  if (typeof payload.exp === "number") claims.exp = payload.exp;
+  const claims: Claims = { scopes: scopesOf(payload) };
+  const exp = expiryOf(payload, config.auth.requireExp);
+  if (exp !== undefined) claims.exp = exp;
   if (typeof payload.sub === "string") claims.sub = payload.sub;
   return claims;
+}
+
+/** The `scope` claim's entries; 401 for any form but a space-separated string (docs/api.md, "Scopes"). */
+function scopesOf(payload: Record<string, unknown>): string[] {
+  const scopes = parseScopes(payload.scope);
+  if (scopes !== null) return scopes;
+  const got = Array.isArray(payload.scope)
+    ? "an array"
+    : typeof payload.scope === "string"
+      ? "a string with tabs, line breaks or control characters"
+      : typeof payload.scope;
+  throw unauthorized(`the token's scope claim must be one string of space-separated scopes, got ${got}`);
+}
+
+/**
+ * `exp` in seconds. A token without one never expires, so with RELAY_REQUIRE_EXP (the default) it is refused.
+ * (A present `exp` that is not a finite number never gets here: hono's verify refuses it as expired.)
+ */
+function expiryOf(payload: Record<string, unknown>, requireExp: boolean): number | undefined {
+  if (typeof payload.exp === "number") return payload.exp;
+  if (!requireExp) return undefined;
+  throw unauthorized(
+    "the token has no exp claim, and this relay requires one (RELAY_REQUIRE_EXP=true): a token without exp is valid for ever; mint tokens that expire (`relay token --ttl 1h`)",
+  );
 }
 
 /** Milliseconds until the claims expire (Infinity without `exp`); streams close when this runs out. */

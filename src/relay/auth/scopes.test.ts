@@ -41,11 +41,23 @@ describe("globMatch", () => {
 });
 
 describe("scopes", () => {
-  it("parses a space-separated claim (or an array), ignoring empties and non-strings", () => {
+  it("parses a space-separated string claim; any other form is null (refused), no claim is no scopes", () => {
     expect(parseScopes("publish:a  subscribe:* ")).toEqual(["publish:a", "subscribe:*"]);
-    expect(parseScopes(["admin", 3, ""])).toEqual(["admin"]);
+    expect(parseScopes("kv:read:clé*")).toEqual(["kv:read:clé*"]);
     expect(parseScopes(undefined)).toEqual([]);
-    expect(parseScopes({ scope: "admin" })).toEqual([]);
+    expect(parseScopes("")).toEqual([]);
+    for (const malformed of [
+      ["admin"],
+      ["admin", 3, ""],
+      { scope: "admin" },
+      7,
+      null,
+      "a\tb",
+      "a\nb",
+      "a\u00a0b",
+      "a\u0000",
+    ])
+      expect(parseScopes(malformed), JSON.stringify(malformed)).toBeNull();
   });
 
   it("matches per action, with globs, and admin covers all", () => {

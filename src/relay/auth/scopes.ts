@@ -62,12 +62,16 @@ export function globCoversPattern(glob: string, pattern: string): boolean {
 
 export type ScopeAction = "publish" | "subscribe" | "kv:read" | "kv:write";
 
-/** Splits a JWT `scope` claim (space-separated) into its entries. */
-export function parseScopes(scope: unknown): string[] {
-  if (typeof scope === "string") return scope.split(" ").filter((entry) => entry.length > 0);
-  if (Array.isArray(scope))
-    return scope.filter((entry): entry is string => typeof entry === "string" && entry.length > 0);
-  return [];
+/**
+ * Splits a JWT `scope` claim into its entries: one string, entries separated by spaces (RFC 8693 §4.2, the
+ * form `relay token` mints). Returns null for anything else (an array, a number, a tab or another control or
+ * whitespace character inside the string): another issuer's convention could mean something else, so the
+ * caller refuses the token rather than guess. No claim at all is no scopes.
+ */
+export function parseScopes(scope: unknown): string[] | null {
+  if (scope === undefined) return [];
+  if (typeof scope !== "string" || /[^\S ]|\p{Cc}/u.test(scope)) return null;
+  return scope.split(" ").filter((entry) => entry.length > 0);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type * as z from "zod";
-import { channelNameSchema, kvKeySchema } from "../../protocol/names.ts";
+import { channelNameSchema, isReservedName, kvKeySchema, RESERVED_PREFIX } from "../../protocol/names.ts";
 import { type ProblemCode, ProblemError } from "../../protocol/problems.ts";
 
 /** First zod issue as a readable sentence naming the field, e.g. `ttl: must be a whole number ...`. */
@@ -41,10 +41,19 @@ export function rawPathParam(c: Context, prefix: string, what: string): string {
   }
 }
 
-/** `/v1/kv/<key>`: a KV key, validated (1-512 bytes, no whitespace or control characters, not relay:). */
-export function kvKeyParam(c: Context): string {
-  const key = rawPathParam(c, "/v1/kv/", "key");
-  return parseOrThrow(kvKeySchema, key, "invalid_name", "key");
+/**
+ * `/v1/kv/<key>`: a KV key, validated (1-512 bytes, no whitespace or control characters, not relay:). With
+ * RELAY_KV_PREFIX in front it must not start with relay: either (prefix `rel` + key `ay:{ch}:epoch`).
+ */
+export function kvKeyParam(c: Context, kvPrefix: string): string {
+  const key = parseOrThrow(kvKeySchema, rawPathParam(c, "/v1/kv/", "key"), "invalid_name", "key");
+  if (isReservedName(kvPrefix + key)) {
+    throw new ProblemError(
+      "invalid_name",
+      `key: with RELAY_KV_PREFIX ${JSON.stringify(kvPrefix)} this key's Redis name starts with "${RESERVED_PREFIX}", which is reserved for the relay's own keys`,
+    );
+  }
+  return key;
 }
 
 /** `/v1/channels/<channel>[/...]`: a channel name, validated. */

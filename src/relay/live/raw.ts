@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
+import { isReservedName } from "../../protocol/names.ts";
 import { subscribeUpstream, type UpstreamSubscription } from "./upstream.ts";
 
 /** One classic pub/sub message as a `raw=1` stream delivers it (design §3). */
@@ -21,7 +22,11 @@ export interface RawFeedOptions {
   readyTimeoutMs?: number;
 }
 
-/** Live-only feed of classic pub/sub channels: no history, no cursor, at-most-once. */
+/**
+ * Live-only feed of classic pub/sub channels: no history, no cursor, at-most-once. Channels under `relay:` are
+ * never delivered: a pattern like `r*` also matches the relay's own `relay:{<ch>}:live`, which carries every
+ * message of `<ch>`, and the pattern's scope says nothing about `<ch>` (docs/sse.md, "Raw mode").
+ */
 export function openRawFeed(redis: Redis, options: RawFeedOptions): UpstreamSubscription {
   return subscribeUpstream(redis, {
     channels: options.channels,
@@ -29,6 +34,7 @@ export function openRawFeed(redis: Redis, options: RawFeedOptions): UpstreamSubs
     readyTimeoutMs: options.readyTimeoutMs,
     onError: options.onError,
     onMessage({ channel, pattern, payload }) {
+      if (isReservedName(channel)) return;
       const message: RawMessage = { channel, event: "message", data: payload, time: Date.now() };
       if (pattern !== undefined) message.pattern = pattern;
       options.onMessage(message);

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { kvKeySchema } from "../../protocol/names.ts";
+import { isReservedName, kvKeySchema } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
 import { kvListQuerySchema, kvPutQuerySchema } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
@@ -24,7 +24,7 @@ const preconditionFailed = (detail: string) => new ProblemError("precondition_fa
 kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
   const { config, redis } = c.var;
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json-or-text");
-  const key = kvKeyParam(c);
+  const key = kvKeyParam(c, config.kvPrefix);
   const { ttl } = queryOf(c, kvPutQuerySchema);
   const ifMatch = parseEtagCondition(c.req.header("if-match") ?? null, "If-Match", false);
   const ifNoneMatch = parseEtagCondition(c.req.header("if-none-match") ?? null, "If-None-Match", true);
@@ -55,7 +55,7 @@ kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
 
 kvRoutes.get("/kv/:key{[\\s\\S]+}", async (c) => {
   const { config, redis } = c.var;
-  const key = kvKeyParam(c);
+  const key = kvKeyParam(c, config.kvPrefix);
   const ifNoneMatch = parseEtagCondition(c.req.header("if-none-match") ?? null, "If-None-Match", true);
   requireScope(c, "kv:read", key);
   const result = await kvGet(redis, kvKeys(config.kvPrefix, key));
@@ -72,7 +72,7 @@ kvRoutes.get("/kv/:key{[\\s\\S]+}", async (c) => {
 
 kvRoutes.delete("/kv/:key{[\\s\\S]+}", async (c) => {
   const { config, redis } = c.var;
-  const key = kvKeyParam(c);
+  const key = kvKeyParam(c, config.kvPrefix);
   const ifMatch = parseEtagCondition(c.req.header("if-match") ?? null, "If-Match", false);
   requireScope(c, "kv:write", key);
   const result = await kvDelete(redis, kvKeys(config.kvPrefix, key), ifMatch);
@@ -103,7 +103,7 @@ kvRoutes.get("/kv", async (c) => {
   // Every key of the SCAN page is returned: COUNT (= limit) is only a hint and SCAN may answer more, and
   // cutting the page while handing back SCAN's cursor would silently skip the rest.
   const keys = found
-    .filter((redisKey) => redisKey.startsWith(config.kvPrefix))
+    .filter((redisKey) => redisKey.startsWith(config.kvPrefix) && !isReservedName(redisKey))
     .map((redisKey) => redisKey.slice(config.kvPrefix.length))
     .filter((key) => kvKeySchema.safeParse(key).success && scopeAllows(claims.scopes, "kv:read", key))
     .sort();

@@ -38,7 +38,7 @@ publishRoutes.post("/channels/:channel/messages", async (c) => {
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_REGEX.test(idempotencyKey)) {
     throw new ProblemError(
       "invalid_header",
-      "Idempotency-Key must be 1-200 visible ASCII characters (no spaces)",
+      "Idempotency-Key must be 1-200 visible ASCII characters other than { and } (no spaces)",
     );
   }
   requireScope(c, "publish", channel);

@@ -4,6 +4,7 @@ import { hostileScenarios } from "../../scenarios/hostile.ts";
 import { kvScenarios } from "../../scenarios/kv.ts";
 import { longPollScenarios, longPollSocketScenarios } from "../../scenarios/longpoll.ts";
 import { publishScenarios } from "../../scenarios/publish.ts";
+import { reservedScenarios } from "../../scenarios/reserved.ts";
 import { sseScenarios, sseSocketScenarios } from "../../scenarios/sse.ts";
 
 /**
@@ -15,6 +16,7 @@ export const allSuites: Record<string, Scenario[]> = {
   publish: publishScenarios,
   auth: authScenarios,
   hostile: hostileScenarios,
+  reserved: reservedScenarios,
   sse: [...sseScenarios, ...sseSocketScenarios],
   "long-poll": [...longPollScenarios, ...longPollSocketScenarios],
 };
