@@ -1,9 +1,8 @@
-import type { Redis } from "@upstash/redis/cloudflare";
 import { isChannelName } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
 import { channelKeys, channelOfLiveChannel, livePattern } from "../redis/keys.ts";
 import { type LiveNotification, parseLiveNotification } from "../redis/notification.ts";
-import { subscribeUpstream, type UpstreamSubscription } from "./upstream.ts";
+import { subscribeUpstream, type UpstreamEndpoint, type UpstreamSubscription } from "./upstream.ts";
 
 export interface LiveFeedOptions {
   /** Relay channel names; each is one upstream stream on `relay:{<ch>}:live`. */
@@ -20,8 +19,8 @@ export interface LiveFeedOptions {
  * The relay's live notifications for a set of channels and patterns. A line that is not a relay
  * notification (someone PUBLISHed by hand on a `relay:` channel) is ignored rather than crashing the stream.
  */
-export function openLiveFeed(redis: Redis, options: LiveFeedOptions): UpstreamSubscription {
-  const upstream = subscribeUpstream(redis, {
+export function openLiveFeed(endpoint: UpstreamEndpoint, options: LiveFeedOptions): UpstreamSubscription {
+  const upstream = subscribeUpstream(endpoint, {
     channels: options.channels.map((channel) => channelKeys(channel).live),
     patterns: options.patterns.map(livePattern),
     readyTimeoutMs: options.readyTimeoutMs,

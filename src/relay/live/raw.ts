@@ -1,5 +1,4 @@
-import type { Redis } from "@upstash/redis/cloudflare";
-import { subscribeUpstream, type UpstreamSubscription } from "./upstream.ts";
+import { subscribeUpstream, type UpstreamEndpoint, type UpstreamSubscription } from "./upstream.ts";
 
 /** One classic pub/sub message as a `raw=1` stream delivers it (design §3). */
 export interface RawMessage {
@@ -22,8 +21,8 @@ export interface RawFeedOptions {
 }
 
 /** Live-only feed of classic pub/sub channels: no history, no cursor, at-most-once. */
-export function openRawFeed(redis: Redis, options: RawFeedOptions): UpstreamSubscription {
-  return subscribeUpstream(redis, {
+export function openRawFeed(endpoint: UpstreamEndpoint, options: RawFeedOptions): UpstreamSubscription {
+  return subscribeUpstream(endpoint, {
     channels: options.channels,
     patterns: options.patterns,
     readyTimeoutMs: options.readyTimeoutMs,

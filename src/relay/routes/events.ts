@@ -41,7 +41,7 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   const { config, redis, claims } = c.var;
   const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
   if (request.raw) {
-    return openRawStream(c, redis, config, {
+    return openRawStream(c, config, {
       channels: request.channels,
       patterns: request.patterns,
       closeAt,

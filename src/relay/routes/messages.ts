@@ -7,6 +7,7 @@ import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { channelParam, queryOf } from "../http/params.ts";
 import { liveFeedUnavailable } from "../live/feed.ts";
+import { requestEndpoint } from "../live/upstream.ts";
 import { waitForChannel } from "../live/wait.ts";
 import { type HistoryResult, readHistory } from "../redis/history.ts";
 
@@ -38,7 +39,7 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     };
     let arrived: boolean;
     try {
-      arrived = await waitForChannel(redis, channel, {
+      arrived = await waitForChannel(requestEndpoint(c.var.config.upstash, c.var.redisCalls), channel, {
         timeoutMs: waitMs,
         signal: c.req.raw.signal,
         recheck: reread,

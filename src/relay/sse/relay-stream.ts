@@ -6,6 +6,7 @@ import { EVENT_REGEX, RESERVED_EVENTS } from "../../protocol/names.ts";
 import type { RelayConfig } from "../config.ts";
 import { liveFeedUnavailable, openLiveFeed } from "../live/feed.ts";
 import { patternMatcher } from "../live/pattern.ts";
+import { requestEndpoint } from "../live/upstream.ts";
 import { type HistoryRequest, type HistoryResult, readHistories } from "../redis/history.ts";
 import type { LiveNotification } from "../redis/notification.ts";
 import { createFeedBridge } from "./bridge.ts";
@@ -47,7 +48,7 @@ export async function openRelayStream(
   const positions = createStreamPositions(single, new Set(request.channels));
   const bridge = createFeedBridge<LiveNotification>();
 
-  const feed = openLiveFeed(redis, {
+  const feed = openLiveFeed(requestEndpoint(config.upstash, c.var.redisCalls), {
     channels: request.channels,
     patterns: request.patterns,
     onNotification: bridge.push,
