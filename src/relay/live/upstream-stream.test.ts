@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProxyProcess, startProxyProcess } from "../../../test/helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../../test/helpers/redis-server.ts";
+import { until, untilAsync } from "../../../test/helpers/until.ts";
 import {
   encodeStreamName,
   openUpstreamStream,
@@ -136,14 +137,3 @@ describe("parseStreamLine and encodeStreamName", () => {
     expect(encodeStreamName("p[ab]^*")).toBe("p[ab]%5E*");
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 10_000) {
-  await untilAsync(async () => check(), timeoutMs);
-}
-async function untilAsync(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

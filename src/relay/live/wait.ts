@@ -21,7 +21,7 @@ export async function waitForChannel(
     channels: [channel],
     patterns: [],
     readyTimeoutMs: Math.min(options.timeoutMs, 10_000),
-    onNotification: () => finish(true),
+    onItem: () => finish(true),
     onError: () => finish(false),
   });
   const timer = setTimeout(() => finish(false), options.timeoutMs);

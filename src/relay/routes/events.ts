@@ -47,12 +47,18 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
       closeAt,
     });
   }
-  return openRelayStream(c, redis, config, {
-    channels: request.channels,
-    patterns: request.patterns,
-    resume: request.resume,
-    closeAt,
-  });
+  return openRelayStream(
+    c,
+    redis,
+    config,
+    {
+      channels: request.channels,
+      patterns: request.patterns,
+      resume: request.resume,
+      closeAt,
+    },
+    c.var.hub,
+  );
 }
 
 function parseEventsRequest(c: Context<RelayEnv>, channelParams: string[]): EventsRequest {
