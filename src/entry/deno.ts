@@ -1,5 +1,6 @@
 import { createApp } from "../relay/app.ts";
 import { CONFIG_VARIABLES, parseConfig } from "../relay/config.ts";
+import { createProcessHub } from "../relay/hub/process-hub.ts";
 
 /**
  * Deno / Deno Deploy entry. `deno serve --allow-net --allow-env src/entry/deno.ts` uses the default export;
@@ -24,7 +25,9 @@ for (const name of CONFIG_VARIABLES) {
   if (value !== undefined) env[name] = value;
 }
 
-const app = createApp({ config: parseConfig(env) });
+const config = parseConfig(env);
+// One delivery hub per process: every stream and long-poll on a channel shares its upstream subscription.
+const app = createApp({ config, hub: createProcessHub(config) });
 
 if (deno.args.includes("--listen")) {
   deno.serve(

@@ -15,6 +15,8 @@ interface Entry {
   listeners: Set<SubscriptionListener>;
   /** Settles when Redis confirmed the SUBSCRIBE/PSUBSCRIBE this entry was created with. */
   confirmed: Promise<void>;
+  /** Set while a reconnect's SUBSCRIBE is in flight: listeners are told it was restored before any message. */
+  restoring?: boolean;
 }
 
 /**
@@ -41,12 +43,18 @@ export class SubscriberHub {
     this.log = log;
     this.label = label;
     connection.on("messageBuffer", (channel: Buffer, message: Buffer) => {
-      const entry = this.entries.channel.get(channel.toString());
-      if (entry) fanOut(entry, streamFrame(["message", channel, message]));
+      const name = channel.toString();
+      const entry = this.entries.channel.get(name);
+      if (!entry) return;
+      this.announceRestored("channel", name, entry);
+      fanOut(entry, streamFrame(["message", channel, message]));
     });
     connection.on("pmessageBuffer", (pattern: Buffer, channel: Buffer, message: Buffer) => {
-      const entry = this.entries.pattern.get(pattern.toString());
-      if (entry) fanOut(entry, streamFrame(["pmessage", pattern, channel, message]));
+      const name = pattern.toString();
+      const entry = this.entries.pattern.get(name);
+      if (!entry) return;
+      this.announceRestored("pattern", name, entry);
+      fanOut(entry, streamFrame(["pmessage", pattern, channel, message]));
     });
     connection.on("error", (error: Error) => {
       this.lastError = error.message;
@@ -123,15 +131,25 @@ export class SubscriberHub {
       for (const [name, entry] of this.entries[kind]) {
         const confirmed = this.send(kind, name).then(() => undefined);
         entry.confirmed = confirmed;
+        entry.restoring = true;
         confirmed.then(
-          () => {
-            for (const listener of entry.listeners) listener.resubscribed(kind, name);
-          },
+          () => this.announceRestored(kind, name, entry),
           (error: unknown) =>
             this.log(`proxy: could not restore ${kind} "${name}" on ${this.label}: ${String(error)}`),
         );
       }
     }
+  }
+
+  /**
+   * Tells each listener once that the subscription was restored. The SUBSCRIBE reply resolves its promise a
+   * microtask after ioredis parsed it, so messages in the same read would otherwise be written first: a reader
+   * filling the gap from history must know of the gap before the first message after it.
+   */
+  private announceRestored(kind: SubscriptionKind, name: string, entry: Entry): void {
+    if (!entry.restoring) return;
+    entry.restoring = false;
+    for (const listener of entry.listeners) listener.resubscribed(kind, name);
   }
 
   /** Distinct channels and patterns subscribed on Redis, and listeners across them. */

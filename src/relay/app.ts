@@ -7,6 +7,7 @@ import { authenticate } from "./auth/middleware.ts";
 import type { RelayConfig } from "./config.ts";
 import type { RelayEnv } from "./context.ts";
 import { errorToResponse } from "./http/errors.ts";
+import type { ChannelHub } from "./hub/channel-hub.ts";
 import { pageRoutes } from "./page/route.ts";
 import { createRelayRedis, type RedisCallCounter, type RelayRedisOptions } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
@@ -21,6 +22,8 @@ export interface AppOptions {
   config: RelayConfig;
   /** Builds the per-request Redis client; defaults to createRelayRedis (tests may wrap it). */
   createRedis?: (config: RelayConfig, options: RelayRedisOptions) => Redis;
+  /** The delivery hub SSE streams and long-polls share (Node, Deno); without it, the direct path. */
+  hub?: ChannelHub;
 }
 
 /** Response header carrying the number of Redis round trips (Workers subrequests) the request made. */
@@ -44,6 +47,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
     const counter: RedisCallCounter = { count: 0 };
     c.set("config", config);
     c.set("redisCalls", counter);
+    c.set("hub", options.hub);
     c.set("redis", createRedis(config, { counter }));
     await next();
     try {

@@ -76,6 +76,7 @@ const envSchema = z
     RELAY_SSE_MAX_CHANNELS: integer("RELAY_SSE_MAX_CHANNELS", 64, 32, 256),
     RELAY_SSE_MAX_BACKLOG: integer("RELAY_SSE_MAX_BACKLOG", 1000, 1, 1_000_000),
     RELAY_LONGPOLL_MAX_S: integer("RELAY_LONGPOLL_MAX_S", 30, 0, 30),
+    RELAY_HUB: flag("RELAY_HUB", true),
   })
   .superRefine((env, ctx) => {
     if (env.RELAY_AUTH === "jwt" && !env.RELAY_JWT_SECRET && !env.RELAY_JWKS_URL) {
@@ -112,6 +113,11 @@ export interface RelayConfig {
   /** Unsent messages a slow SSE consumer may have queued before it is closed. */
   sseMaxBacklog: number;
   longPollMaxSeconds: number;
+  /**
+   * One shared upstream subscription per channel and pattern per process (docs/sse.md, "The delivery hub"), on
+   * the entries that run one (Node, Deno); off = the direct path (one upstream stream per SSE stream).
+   */
+  hub: boolean;
 }
 
 export class ConfigError extends Error {
@@ -159,5 +165,6 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): RelayConfig
     sseMaxChannels: e.RELAY_SSE_MAX_CHANNELS,
     sseMaxBacklog: e.RELAY_SSE_MAX_BACKLOG,
     longPollMaxSeconds: e.RELAY_LONGPOLL_MAX_S,
+    hub: e.RELAY_HUB,
   };
 }

@@ -1,6 +1,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Claims } from "./auth/claims.ts";
 import type { RelayConfig } from "./config.ts";
+import type { ChannelHub } from "./hub/channel-hub.ts";
 import type { RedisCallCounter } from "./redis/client.ts";
 
 /**
@@ -15,6 +16,8 @@ export interface RelayVariables {
   redisCalls: RedisCallCounter;
   /** The verified token's claims (admin-equivalent when RELAY_AUTH=none). */
   claims: Claims;
+  /** The process's delivery hub; undefined on the direct path (Workers, RELAY_HUB=off). */
+  hub: ChannelHub | undefined;
 }
 
 export interface RelayEnv {

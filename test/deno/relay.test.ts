@@ -50,6 +50,7 @@ const target = socketTarget({
   baseUrl: () => `http://127.0.0.1:${server.addr.port}`,
   upstashUrl: stack.restUrl,
   upstashToken: stack.restToken,
+  hub: true,
 });
 
 // Streams, timers and the stack outlive single tests by design; the last test stops them.

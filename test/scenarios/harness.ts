@@ -14,6 +14,11 @@ export interface RelayTarget {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** An HS256 JWT for the relay's secret with the given space-separated `scope` claim. */
   token(scope: string, options?: TokenOptions): Promise<string>;
+  /**
+   * True when the relay runs the delivery hub (one shared upstream subscription per channel, Node and Deno by
+   * default): streams then open no upstream stream of their own. False or absent: the direct path.
+   */
+  hub?: boolean;
   /** Direct Redis access through the REST proxy (automaticDeserialization off): to inspect and to break things. */
   redis: Redis;
 }

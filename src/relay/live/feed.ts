@@ -1,27 +1,26 @@
-import type { Redis } from "@upstash/redis/cloudflare";
 import { isChannelName } from "../../protocol/names.ts";
 import { ProblemError } from "../../protocol/problems.ts";
 import { channelKeys, channelOfLiveChannel, livePattern } from "../redis/keys.ts";
-import { type LiveNotification, parseLiveNotification } from "../redis/notification.ts";
-import { subscribeUpstream, type UpstreamSubscription } from "./upstream.ts";
+import { type LiveItem, parseLiveItem } from "./live-item.ts";
+import { subscribeUpstream, type UpstreamEndpoint, type UpstreamSubscription } from "./upstream.ts";
 
 export interface LiveFeedOptions {
   /** Relay channel names; each is one upstream stream on `relay:{<ch>}:live`. */
   channels: readonly string[];
   /** Relay channel patterns; each is one upstream stream on `relay:{<pattern>}:live`. */
   patterns: readonly string[];
-  /** A parsed notification. `pattern` is set when it arrived through a pattern subscription. */
-  onNotification(notification: LiveNotification, pattern?: string): void;
+  /** A parsed, framed notification. */
+  onItem(item: LiveItem): void;
   onError(error: Error): void;
   readyTimeoutMs?: number;
 }
 
 /**
- * The relay's live notifications for a set of channels and patterns. A line that is not a relay
+ * The direct path's live notifications for a set of channels and patterns (one upstream stream each). A line that is not a relay
  * notification (someone PUBLISHed by hand on a `relay:` channel) is ignored rather than crashing the stream.
  */
-export function openLiveFeed(redis: Redis, options: LiveFeedOptions): UpstreamSubscription {
-  const upstream = subscribeUpstream(redis, {
+export function openLiveFeed(endpoint: UpstreamEndpoint, options: LiveFeedOptions): UpstreamSubscription {
+  const upstream = subscribeUpstream(endpoint, {
     channels: options.channels.map((channel) => channelKeys(channel).live),
     patterns: options.patterns.map(livePattern),
     readyTimeoutMs: options.readyTimeoutMs,
@@ -30,12 +29,8 @@ export function openLiveFeed(redis: Redis, options: LiveFeedOptions): UpstreamSu
       const channel = channelOfLiveChannel(message.channel);
       // A pattern like `*` also matches keys no relay channel can have (`relay:{a}:x:{b}:live`): skip them.
       if (channel === null || !isChannelName(channel)) return;
-      const notification = parseLiveNotification(channel, message.payload);
-      if (notification === null) return;
-      // A pattern stream hands back the pattern as subscribed (relay:{p}:live); report the relay pattern.
-      const pattern =
-        message.pattern === undefined ? undefined : (channelOfLiveChannel(message.pattern) ?? undefined);
-      options.onNotification(notification, pattern);
+      const item = parseLiveItem(channel, message.payload);
+      if (item !== null) options.onItem(item);
     },
   });
   return upstream;

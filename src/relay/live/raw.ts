@@ -1,6 +1,5 @@
-import type { Redis } from "@upstash/redis/cloudflare";
 import { isReservedName } from "../../protocol/names.ts";
-import { subscribeUpstream, type UpstreamSubscription } from "./upstream.ts";
+import { subscribeUpstream, type UpstreamEndpoint, type UpstreamSubscription } from "./upstream.ts";
 
 /** One classic pub/sub message as a `raw=1` stream delivers it (design §3). */
 export interface RawMessage {
@@ -27,8 +26,8 @@ export interface RawFeedOptions {
  * never delivered: a pattern like `r*` also matches the relay's own `relay:{<ch>}:live`, which carries every
  * message of `<ch>`, and the pattern's scope says nothing about `<ch>` (docs/sse.md, "Raw mode").
  */
-export function openRawFeed(redis: Redis, options: RawFeedOptions): UpstreamSubscription {
-  return subscribeUpstream(redis, {
+export function openRawFeed(endpoint: UpstreamEndpoint, options: RawFeedOptions): UpstreamSubscription {
+  return subscribeUpstream(endpoint, {
     channels: options.channels,
     patterns: options.patterns,
     readyTimeoutMs: options.readyTimeoutMs,

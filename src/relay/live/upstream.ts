@@ -1,13 +1,18 @@
-import type { Redis } from "@upstash/redis/cloudflare";
+import {
+  openUpstreamStream,
+  type UpstreamEndpoint,
+  type UpstreamMessage,
+  type UpstreamStream,
+} from "./upstream-stream.ts";
 
-/** One message as it arrived on an upstream subscribe/psubscribe stream (payload untouched). */
-export interface UpstreamMessage {
-  /** The Redis pub/sub channel the message was published on. */
-  channel: string;
-  /** The pattern that matched, for psubscribe streams; as the caller gave it (not %-encoded). */
-  pattern?: string;
-  /** The payload text, as the subscribe stream carried it (one line). */
-  payload: string;
+export type { UpstreamEndpoint, UpstreamMessage } from "./upstream-stream.ts";
+
+/** The endpoint of a request's upstream streams: the configured REST URL and token, counted per request. */
+export function requestEndpoint(
+  upstash: { url: string; token: string },
+  counter: { count: number },
+): UpstreamEndpoint {
+  return { url: upstash.url, token: upstash.token, counter };
 }
 
 export interface UpstreamSubscription {
@@ -22,7 +27,10 @@ export interface UpstreamSubscriptionOptions {
   channels: readonly string[];
   patterns: readonly string[];
   onMessage(message: UpstreamMessage): void;
-  /** An upstream stream failed after `ready`. Not called after `close()`. */
+  /**
+   * After `ready`: an upstream stream ended, failed, or was restored after an interruption (live messages may
+   * be missing). Called once; not after `close()`.
+   */
   onError(error: Error): void;
   /** How long to wait for every confirmation before `ready` rejects. */
   readyTimeoutMs?: number;
@@ -31,15 +39,20 @@ export interface UpstreamSubscriptionOptions {
 const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 /**
- * Subscribes through `@upstash/redis` (one upstream HTTP stream per channel or pattern). The client has no
- * ready promise, so readiness is counted from its `subscribe`/`psubscribe` events, one per stream.
+ * The direct path's subscription (no hub): one upstream stream per channel and pattern, as `@upstash/redis`
+ * would open them, all for one relay stream or long-poll. It has no way to repair a gap, so any interruption
+ * is reported once through `onError` and the caller ends its stream (the client resumes from its cursor).
  */
-export function subscribeUpstream(redis: Redis, options: UpstreamSubscriptionOptions): UpstreamSubscription {
+export function subscribeUpstream(
+  endpoint: UpstreamEndpoint,
+  options: UpstreamSubscriptionOptions,
+): UpstreamSubscription {
   const expected = options.channels.length + options.patterns.length;
-  const subscribers: Array<ReturnType<Redis["subscribe"]>> = [];
+  const streams: UpstreamStream[] = [];
   let confirmed = 0;
   let closed = false;
   let settled = false;
+  let failed = false;
   let resolveReady: () => void = () => {};
   let rejectReady: (error: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
@@ -49,42 +62,32 @@ export function subscribeUpstream(redis: Redis, options: UpstreamSubscriptionOpt
   // The caller may close before awaiting `ready`; never leave an unhandled rejection behind.
   ready.catch(() => {});
 
+  const timeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const timer =
     expected === 0
       ? undefined
       : setTimeout(() => {
           fail(
             new Error(
-              `upstream subscribe not confirmed within ${options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS} ms ` +
-                `(${confirmed} of ${expected} streams confirmed)`,
+              `upstream subscribe not confirmed within ${timeoutMs} ms (${confirmed} of ${expected} streams confirmed)`,
             ),
           );
-        }, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+        }, timeoutMs);
 
   function settle() {
     settled = true;
     if (timer !== undefined) clearTimeout(timer);
   }
   function fail(error: Error) {
-    if (closed) return;
+    if (closed || failed) return;
     if (!settled) {
       settle();
       rejectReady(error);
       close();
       return;
     }
+    failed = true;
     options.onError(error);
-  }
-  function onConfirmed() {
-    confirmed += 1;
-    if (!settled && confirmed >= expected) {
-      settle();
-      resolveReady();
-    } else if (settled && confirmed > expected) {
-      // The endpoint subscribed again (our proxy says so after its Redis subscriber reconnected): whatever was
-      // published in between reached no one. Report it, so a durable stream ends and resumes from its cursor.
-      fail(new Error("the upstream subscription was interrupted and restored; live messages may be missing"));
-    }
   }
   function close() {
     if (closed) return;
@@ -93,10 +96,8 @@ export function subscribeUpstream(redis: Redis, options: UpstreamSubscriptionOpt
       settle();
       rejectReady(new Error("upstream subscription closed before it was confirmed"));
     }
-    for (const subscriber of subscribers) {
-      // unsubscribe() aborts each stream's fetch; the proxy sees the close and releases its reference.
-      subscriber.unsubscribe().catch(() => {});
-    }
+    // Aborting each request is the unsubscribe: the endpoint sees the close and releases its reference.
+    for (const stream of streams) stream.close();
   }
 
   if (expected === 0) {
@@ -104,29 +105,37 @@ export function subscribeUpstream(redis: Redis, options: UpstreamSubscriptionOpt
     resolveReady();
   }
 
-  if (options.channels.length > 0) {
-    const subscriber = redis.subscribe<string>([...options.channels]);
-    subscriber.on("subscribe", onConfirmed);
-    subscriber.on("message", ({ channel, message }) => {
-      if (!closed) options.onMessage({ channel, payload: asText(message) });
-    });
-    subscriber.on("error", (error) => fail(error));
-    subscribers.push(subscriber);
-  }
-  if (options.patterns.length > 0) {
-    // The client joins the pattern into the URL path unencoded: a `?` would start a query string.
-    const encoded = new Map(options.patterns.map((pattern) => [pattern.replaceAll("?", "%3F"), pattern]));
-    const decoded = new Map(options.patterns.map((pattern) => [pattern, pattern]));
-    const subscriber = redis.psubscribe<string>([...encoded.keys()]);
-    subscriber.on("psubscribe", onConfirmed);
-    subscriber.on("pmessage", ({ pattern, channel, message }) => {
-      if (closed) return;
-      const original = decoded.get(pattern) ?? encoded.get(pattern) ?? pattern;
-      options.onMessage({ channel, pattern: original, payload: asText(message) });
-    });
-    subscriber.on("error", (error) => fail(error));
-    subscribers.push(subscriber);
-  }
+  const open = (kind: "channel" | "pattern", name: string) => {
+    let confirmedOnce = false;
+    streams.push(
+      openUpstreamStream(endpoint, kind, name, {
+        onConfirmed() {
+          if (confirmedOnce) {
+            // The endpoint subscribed again (our proxy says so after its Redis subscriber reconnected): whatever
+            // was published in between reached no one.
+            fail(
+              new Error(
+                "the upstream subscription was interrupted and restored; live messages may be missing",
+              ),
+            );
+            return;
+          }
+          confirmedOnce = true;
+          confirmed += 1;
+          if (!settled && confirmed >= expected) {
+            settle();
+            resolveReady();
+          }
+        },
+        onMessage(message) {
+          if (!closed) options.onMessage(message);
+        },
+        onEnd: fail,
+      }),
+    );
+  };
+  for (const channel of options.channels) open("channel", channel);
+  for (const pattern of options.patterns) open("pattern", pattern);
 
   return {
     ready,
@@ -135,9 +144,4 @@ export function subscribeUpstream(redis: Redis, options: UpstreamSubscriptionOpt
       return closed;
     },
   };
-}
-
-/** With automaticDeserialization off the payload is the raw line; tolerate a client that parsed it. */
-function asText(message: unknown): string {
-  return typeof message === "string" ? message : JSON.stringify(message);
 }

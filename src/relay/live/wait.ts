@@ -1,5 +1,5 @@
-import type { Redis } from "@upstash/redis/cloudflare";
 import { openLiveFeed } from "./feed.ts";
+import type { UpstreamEndpoint } from "./upstream.ts";
 
 /**
  * Resolves when a live notification arrives on `channel`, when `timeoutMs` passes or `signal` aborts;
@@ -8,7 +8,7 @@ import { openLiveFeed } from "./feed.ts";
  * Returns true when something arrived (or recheck said so), false on timeout/abort.
  */
 export async function waitForChannel(
-  redis: Redis,
+  endpoint: UpstreamEndpoint,
   channel: string,
   options: { timeoutMs: number; signal?: AbortSignal; recheck(): Promise<boolean> },
 ): Promise<boolean> {
@@ -17,11 +17,11 @@ export async function waitForChannel(
   const outcome = new Promise<boolean>((resolve) => {
     finish = resolve;
   });
-  const feed = openLiveFeed(redis, {
+  const feed = openLiveFeed(endpoint, {
     channels: [channel],
     patterns: [],
     readyTimeoutMs: Math.min(options.timeoutMs, 10_000),
-    onNotification: () => finish(true),
+    onItem: () => finish(true),
     onError: () => finish(false),
   });
   const timer = setTimeout(() => finish(false), options.timeoutMs);

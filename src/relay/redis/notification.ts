@@ -51,7 +51,7 @@ export function entryFromFields(fields: readonly unknown[]): StoredEntry {
  * The stored event name if it is a valid, unreserved one; else `message`. Entries written by foreign
  * publishers may hold anything (CR/LF, `reset`), and an event name ends up in an SSE `event:` line.
  */
-function validEvent(event: string | undefined): string {
+export function validEvent(event: string | undefined): string {
   return event !== undefined && EVENT_REGEX.test(event) && !RESERVED_EVENTS.includes(event)
     ? event
     : DEFAULT_EVENT;

@@ -41,18 +41,24 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   const { config, redis, claims } = c.var;
   const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
   if (request.raw) {
-    return openRawStream(c, redis, config, {
+    return openRawStream(c, config, {
       channels: request.channels,
       patterns: request.patterns,
       closeAt,
     });
   }
-  return openRelayStream(c, redis, config, {
-    channels: request.channels,
-    patterns: request.patterns,
-    resume: request.resume,
-    closeAt,
-  });
+  return openRelayStream(
+    c,
+    redis,
+    config,
+    {
+      channels: request.channels,
+      patterns: request.patterns,
+      resume: request.resume,
+      closeAt,
+    },
+    c.var.hub,
+  );
 }
 
 function parseEventsRequest(c: Context<RelayEnv>, channelParams: string[]): EventsRequest {

@@ -6,7 +6,9 @@ import { historyQuerySchema } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { channelParam, queryOf } from "../http/params.ts";
+import { type HubLongPollAnswer, liveAnswerBody, longPollOnHub } from "../hub/long-poll.ts";
 import { liveFeedUnavailable } from "../live/feed.ts";
+import { requestEndpoint } from "../live/upstream.ts";
 import { waitForChannel } from "../live/wait.ts";
 import { type HistoryResult, readHistory } from "../redis/history.ts";
 
@@ -17,6 +19,8 @@ export const DEFAULT_HISTORY_LIMIT = 100;
  * Without `wait` it answers at once. With `wait` and nothing newer than `after`, it subscribes to the live
  * feed, re-reads (closing the read/subscribe race), and holds until a message arrives or the wait ends.
  * Round trips: 1 without waiting; at most 4 with (read, subscribe stream, re-read, read), never a poll loop.
+ * With the process's hub (hub/long-poll.ts) a waiter shares the channel's one upstream subscription, and one
+ * whose cursor is where the hub stands costs no Redis call at all.
  */
 export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messages", async (c) => {
   const channel = channelParam(c);
@@ -25,7 +29,21 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
   requireScope(c, "subscribe", channel);
   const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
   const waitMs = Math.min(query.wait ?? 0, c.var.config.longPollMaxSeconds) * 1000;
-  const { redis } = c.var;
+  const { redis, hub } = c.var;
+
+  if (hub && waitMs > 0) {
+    let answer: HubLongPollAnswer;
+    try {
+      answer = await longPollOnHub(hub, redis, { channel, after, limit, waitMs, signal: c.req.raw.signal });
+    } catch (error) {
+      throw liveFeedUnavailable(error);
+    }
+    if (answer.kind === "history") return respond(c, answer.result);
+    return c.body(liveAnswerBody(answer.messages, answer.cursor), 200, {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-store",
+    });
+  }
 
   let result = await readHistory(redis, { channel, after, limit });
   if (waitMs > 0 && result.messages.length === 0 && result.reset === null) {
@@ -38,7 +56,7 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     };
     let arrived: boolean;
     try {
-      arrived = await waitForChannel(redis, channel, {
+      arrived = await waitForChannel(requestEndpoint(c.var.config.upstash, c.var.redisCalls), channel, {
         timeoutMs: waitMs,
         signal: c.req.raw.signal,
         recheck: reread,

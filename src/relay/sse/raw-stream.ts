@@ -1,8 +1,8 @@
-import type { Redis } from "@upstash/redis/cloudflare";
 import type { Context } from "hono";
 import type { RelayConfig } from "../config.ts";
 import { liveFeedUnavailable } from "../live/feed.ts";
 import { openRawFeed, type RawMessage } from "../live/raw.ts";
+import { requestEndpoint } from "../live/upstream.ts";
 import { createFeedBridge } from "./bridge.ts";
 import { formatFrame } from "./frame.ts";
 import { eventStreamResponse } from "./response.ts";
@@ -22,12 +22,11 @@ export interface RawStreamRequest {
  */
 export async function openRawStream(
   c: Context,
-  redis: Redis,
   config: RelayConfig,
   request: RawStreamRequest,
 ): Promise<Response> {
   const bridge = createFeedBridge<RawMessage>();
-  const feed = openRawFeed(redis, {
+  const feed = openRawFeed(requestEndpoint(config.upstash, c.var.redisCalls), {
     channels: request.channels,
     patterns: request.patterns,
     onMessage: bridge.push,

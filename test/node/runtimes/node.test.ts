@@ -1,38 +1,7 @@
-import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { startNodeRelay } from "../../../src/entry/node.ts";
-import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
-import { socketTarget } from "./socket-target.ts";
-import { allSuites } from "./suites.ts";
+import { nodeScenarios } from "./node-suites.ts";
 
-/** Every scenario against the Node entry (src/entry/node.ts, @hono/node-server) over a real loopback socket. */
-let relay: { url: string; close(): Promise<void> } | undefined;
-
-beforeAll(async () => {
-  relay = await startNodeRelay({
-    UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
-    UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
-    RELAY_JWT_SECRET: TEST_JWT_SECRET,
-    RELAY_HEARTBEAT_MS: "1000",
-    HOST: "127.0.0.1",
-    PORT: "0",
-  });
-});
-afterAll(async () => {
-  await relay?.close();
-});
-
-const target = socketTarget({
-  runtime: "node",
-  baseUrl: () => {
-    if (!relay) throw new Error("the Node relay did not start");
-    return relay.url;
-  },
-  upstashUrl: inject("upstashUrl"),
-  upstashToken: inject("upstashToken"),
-});
-
-for (const [suite, scenarios] of Object.entries(allSuites)) {
-  describe(`node: ${suite}`, () => {
-    for (const scenario of scenarios) it(scenario.name, () => scenario.run(target), 90_000);
-  });
-}
+/**
+ * Every scenario against the Node entry (src/entry/node.ts, @hono/node-server) over a real loopback socket, with
+ * the delivery hub (the default); node-direct.test.ts runs them on the direct path.
+ */
+nodeScenarios("node", true);

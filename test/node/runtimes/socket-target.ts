@@ -9,6 +9,8 @@ export interface SocketTargetOptions {
   baseUrl(): string;
   upstashUrl: string;
   upstashToken: string;
+  /** The relay runs the delivery hub (see RelayTarget.hub). */
+  hub?: boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export function socketTarget(options: SocketTargetOptions): RelayTarget {
   });
   return {
     runtime: options.runtime,
+    hub: options.hub ?? false,
     fetch: (path, init) => fetch(new URL(path, options.baseUrl()), init),
     token: (scope, tokenOptions) => mintToken(TEST_JWT_SECRET, scope, tokenOptions),
     redis: redis as unknown as NodeRedis,

@@ -1,0 +1,138 @@
+/**
+ * The delivery hub (docs/sse.md, "The delivery hub"): one upstream subscription per relay channel and per
+ * pattern, shared by every SSE stream and long-poll waiter of this process (or of one Durable Object). Each live
+ * notification is parsed and framed once (live/live-item.ts); each listener then costs a queue push.
+ * Runtime-agnostic: it takes a Redis client, the upstream endpoint and uses only fetch and timers.
+ *
+ * API
+ *   const hub = createChannelHub({ redis, upstream: { url, token }, checkIntervalMs: config.heartbeatMs });
+ *   const subscription = hub.subscribe({ channel: "orders" } | { pattern: "orders.*" }, {
+ *     deliver(item) { ... },   // LiveItem, in order, once per position, synchronously: queue it
+ *     fail(error) { ... },     // the hub lost messages it could not fill from history: end the stream
+ *   });
+ *   await subscription.ready;  // live: upstream confirmed and caught up; rejects (→ 503) if it cannot open
+ *   subscription.position(ch)  // where the feed stands on `ch` (newest delivered, or "now" read on open)
+ *   subscription.track(pos)    // pattern feeds: cover this channel (from a subscriber's replay) in gap fills
+ *   subscription.close();      // idempotent; the feed closes `lingerMs` after its last listener
+ *   hub.stats(); hub.close();
+ * Items delivered between `subscribe()` and `ready` are the listener's too (queue them: the replay read that
+ * follows `ready` overlaps them; dedupe by position, as sse/stream-cursor.ts does).
+ *
+ * Lifecycle of a feed (hub/channel-feed.ts): opened on the first listener; reopened with backoff when the
+ * upstream ends or fails while listeners remain; on reopen, and when the endpoint says it subscribed again,
+ * it reads history after the last position it delivered and delivers what was missed, in order, before any
+ * newer live item; about once per `checkIntervalMs` it checks that the newest history entry reached it and
+ * fills from history if not. Listeners are failed only when a fill fails, history is gone, or the upstream
+ * stays down longer than `checkIntervalMs`.
+ *
+ * A Durable Object per channel owns one hub (`createChannelHub` in its constructor) and calls
+ * `hub.subscribe({ channel })` per SSE stream or long-poll it serves; sse/relay-stream.ts and
+ * hub/long-poll.ts show both uses.
+ */
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { ChannelPosition } from "../../protocol/cursor.ts";
+import type { UpstreamEndpoint } from "../live/upstream-stream.ts";
+import { ChannelFeed, type FeedSource, type HubListener } from "./channel-feed.ts";
+
+export type { LiveItem, LiveMessage, LiveReset } from "../live/live-item.ts";
+export type { FeedSource, HubListener } from "./channel-feed.ts";
+
+export interface ChannelHubOptions {
+  /** For history reads: a feed's "now" on open, gap fills, the periodic check. */
+  redis: Redis;
+  /** Where upstream subscribe streams go (RelayConfig.upstash). */
+  upstream: UpstreamEndpoint;
+  /** The per-feed history check interval and the longest an interruption may last before listeners end. */
+  checkIntervalMs: number;
+  /** How long a feed stays open after its last listener left (a reconnect storm does not churn it). */
+  lingerMs?: number;
+  /** Delay before reopening an interrupted upstream, doubling up to `max`. */
+  reopenDelayMs?: { initial: number; max: number };
+  /** How long `ready` waits for a feed to go live. */
+  readyTimeoutMs?: number;
+  log?(message: string): void;
+}
+
+export interface HubSubscription {
+  ready: Promise<void>;
+  position(channel: string): ChannelPosition | undefined;
+  track(position: ChannelPosition): void;
+  close(): void;
+}
+
+export interface HubStats {
+  /** Feeds open (lingering ones included). */
+  feeds: number;
+  /** Upstream subscribe streams open now. */
+  upstreams: number;
+  listeners: number;
+}
+
+export interface ChannelHub {
+  subscribe(source: FeedSource, listener: HubListener): HubSubscription;
+  stats(): HubStats;
+  /** Closes every feed (shutdown). */
+  close(): void;
+}
+
+export const DEFAULT_LINGER_MS = 2_000;
+const DEFAULT_READY_TIMEOUT_MS = 10_000;
+
+export function createChannelHub(options: ChannelHubOptions): ChannelHub {
+  const feeds = new Map<string, ChannelFeed>();
+  const settings = {
+    redis: options.redis,
+    upstream: options.upstream,
+    checkIntervalMs: options.checkIntervalMs,
+    lingerMs: options.lingerMs ?? DEFAULT_LINGER_MS,
+    reopenDelayMs: options.reopenDelayMs ?? {
+      initial: 50,
+      max: Math.max(100, Math.floor(options.checkIntervalMs / 4)),
+    },
+    readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    log: options.log ?? ((message: string) => console.warn(`relay hub: ${message}`)),
+  };
+
+  function feedFor(source: FeedSource): ChannelFeed {
+    const key = source.channel !== undefined ? `channel:${source.channel}` : `pattern:${source.pattern}`;
+    const existing = feeds.get(key);
+    if (existing) return existing;
+    const feed: ChannelFeed = new ChannelFeed(source, settings, () => {
+      if (feeds.get(key) === feed) feeds.delete(key);
+    });
+    feeds.set(key, feed);
+    return feed;
+  }
+
+  return {
+    subscribe(source, listener) {
+      const feed = feedFor(source);
+      feed.add(listener);
+      const ready = feed.whenLive();
+      ready.catch(() => {});
+      let closed = false;
+      return {
+        ready,
+        position: (channel) => feed.position(channel),
+        track: (position) => feed.track(position),
+        close() {
+          if (closed) return;
+          closed = true;
+          feed.remove(listener);
+        },
+      };
+    },
+    stats() {
+      let upstreams = 0;
+      let listeners = 0;
+      for (const feed of feeds.values()) {
+        if (feed.hasUpstream) upstreams += 1;
+        listeners += feed.listenerCount;
+      }
+      return { feeds: feeds.size, upstreams, listeners };
+    },
+    close() {
+      for (const feed of [...feeds.values()]) feed.close();
+    },
+  };
+}
