@@ -36,8 +36,13 @@ export function openLiveFeed(endpoint: UpstreamEndpoint, options: LiveFeedOption
   return upstream;
 }
 
-/** The 503 for a live feed that could not be confirmed (before any header went out). */
-export function liveFeedUnavailable(error: unknown): ProblemError {
+/**
+ * What to throw for a live feed that could not be made ready (before any header went out): a 503, unless the
+ * cause is a Redis error reply to one of the feed's history reads (WRONGTYPE: the channel's log is not a
+ * stream), which the error handler answers as it does for any read (409 wrong_type, docs/api.md).
+ */
+export function liveFeedUnavailable(error: unknown): unknown {
+  if (error instanceof Error && /WRONGTYPE/.test(error.message)) return error;
   const detail = error instanceof Error ? error.message : String(error);
   return new ProblemError("redis_unavailable", `could not subscribe to the live feed: ${detail}`);
 }
