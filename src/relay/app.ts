@@ -21,6 +21,11 @@ export interface AppOptions {
   config: RelayConfig;
   /** Builds the per-request Redis client; defaults to createRelayRedis (tests may wrap it). */
   createRedis?: (config: RelayConfig, options: RelayRedisOptions) => Redis;
+  /**
+   * Aborted when the process shuts down gracefully (shutdown.ts): open SSE streams end with a final `id:` +
+   * `retry:` frame and waiting long-polls answer at once. Omitted on Workers, which never drain.
+   */
+  shutdown?: AbortSignal;
 }
 
 /** Response header carrying the number of Redis round trips (Workers subrequests) the request made. */
@@ -33,6 +38,7 @@ export const REDIS_CALLS_HEADER = "x-relay-redis-calls";
 export function createApp(options: AppOptions): Hono<RelayEnv> {
   const { config } = options;
   const createRedis = options.createRedis ?? createRelayRedis;
+  const shutdown = options.shutdown ?? new AbortController().signal;
   const app = new Hono<RelayEnv>();
 
   app.onError(errorToResponse);
@@ -43,6 +49,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   app.use(async (c, next) => {
     const counter: RedisCallCounter = { count: 0 };
     c.set("config", config);
+    c.set("shutdown", shutdown);
     c.set("redisCalls", counter);
     c.set("redis", createRedis(config, { counter }));
     await next();

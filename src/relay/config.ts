@@ -75,6 +75,7 @@ const envSchema = z
     RELAY_SSE_MAX_CHANNELS: integer("RELAY_SSE_MAX_CHANNELS", 64, 32, 256),
     RELAY_SSE_MAX_BACKLOG: integer("RELAY_SSE_MAX_BACKLOG", 1000, 1, 1_000_000),
     RELAY_LONGPOLL_MAX_S: integer("RELAY_LONGPOLL_MAX_S", 30, 0, 30),
+    RELAY_SHUTDOWN_MS: integer("RELAY_SHUTDOWN_MS", 5000, 0, 600_000),
   })
   .superRefine((env, ctx) => {
     if (env.RELAY_AUTH === "jwt" && !env.RELAY_JWT_SECRET && !env.RELAY_JWKS_URL) {
@@ -103,6 +104,8 @@ export interface RelayConfig {
   /** Unsent messages a slow SSE consumer may have queued before it is closed. */
   sseMaxBacklog: number;
   longPollMaxSeconds: number;
+  /** Node and Deno: after SIGTERM/SIGINT, how long open requests get to finish before they are cut. */
+  shutdownMs: number;
 }
 
 export class ConfigError extends Error {
@@ -145,5 +148,6 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): RelayConfig
     sseMaxChannels: e.RELAY_SSE_MAX_CHANNELS,
     sseMaxBacklog: e.RELAY_SSE_MAX_BACKLOG,
     longPollMaxSeconds: e.RELAY_LONGPOLL_MAX_S,
+    shutdownMs: e.RELAY_SHUTDOWN_MS,
   };
 }

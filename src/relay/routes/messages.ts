@@ -40,7 +40,8 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     try {
       arrived = await waitForChannel(redis, channel, {
         timeoutMs: waitMs,
-        signal: c.req.raw.signal,
+        // A shutdown ends the wait like a timeout: the normal empty answer, and the client polls again elsewhere.
+        signal: AbortSignal.any([c.req.raw.signal, c.var.shutdown]),
         recheck: reread,
       });
     } catch (error) {

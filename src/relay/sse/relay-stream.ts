@@ -64,7 +64,7 @@ export async function openRelayStream(
 
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<LiveNotification>({
-      ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt),
+      ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt, c.var.shutdown),
       render: (notification) => renderLive(positions, notification),
       position: () => positions.eventId(),
       onEnd(reason) {

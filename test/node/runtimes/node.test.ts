@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { startNodeRelay } from "../../../src/entry/node.ts";
+import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { socketTarget } from "./socket-target.ts";
 import { allSuites } from "./suites.ts";
 
 /** Every scenario against the Node entry (src/entry/node.ts, @hono/node-server) over a real loopback socket. */
-let relay: { url: string; close(): Promise<void> } | undefined;
+let relay: NodeRelay | undefined;
 
 beforeAll(async () => {
   relay = await startNodeRelay({
