@@ -36,7 +36,9 @@ const shutdown = createShutdown({
 });
 const app = createApp({ config, shutdown: shutdown.signal });
 
-if (import.meta.main) {
+// Only as the program (deno serve / deno run), not when a test imports the handler. (Cast: the type-checkers here
+// do not all declare Deno's import.meta.main.)
+if ((import.meta as { main?: boolean }).main) {
   const server = deno.args.includes("--listen")
     ? deno.serve(
         { hostname: deno.env.get("HOST") ?? "127.0.0.1", port: Number(deno.env.get("PORT") ?? 8787) },
