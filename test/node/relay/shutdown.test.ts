@@ -105,15 +105,16 @@ describe.each(KINDS)("relay process (%s) on SIGTERM", (kind) => {
     );
     for (const stream of streams) await stream.until(/^id: \S+\n\n/m); // the position frame: live
     const position = /^id: (\S+)\n\n/m.exec(streams[0]?.text() ?? "")?.[1];
+    const raw = await openStream(`${relay.url}/v1/events?channel=${channel}&raw=1`);
     const longPoll = fetch(`${relay.url}/v1/channels/${channel}/messages?after=${firstId}&wait=30`);
-    await eventually(async () => expect(await openProxyStreams()).toBe(4)); // 3 streams + the long-poll wait
+    await eventually(async () => expect(await openProxyStreams()).toBe(5)); // 4 streams + the long-poll wait
     const late = await publishInFlight(relay.url, channel);
 
     const signalledAt = Date.now();
     relay.child.kill("SIGTERM");
 
-    const texts = await within(
-      Promise.all(streams.map((stream) => stream.ended)),
+    const [rawText, ...texts] = await within(
+      Promise.all([raw, ...streams].map((stream) => stream.ended)),
       PROMPT_MS,
       "the streams did not end",
     );
@@ -123,6 +124,7 @@ describe.each(KINDS)("relay process (%s) on SIGTERM", (kind) => {
       expect(final, `${text}\n--- relay output:\n${relay.output()}`).not.toBeNull();
       expect(final?.[1]).toBe(position);
     }
+    expect(rawText).toBe("retry: 1000\n\n"); // live only: no position to resume from
     const answer = await within(longPoll, PROMPT_MS, "the long-poll did not answer");
     expect(answer.status).toBe(200);
     expect(await answer.json()).toMatchObject({ messages: [], gap: false });
