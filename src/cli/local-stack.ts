@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createProxy } from "../proxy/index.ts";
+import { DEFAULT_SHUTDOWN_MS } from "../relay/config.ts";
 import { UnavailableError } from "./exit-codes.ts";
 import { freePort } from "./free-port.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
@@ -60,6 +61,10 @@ const FROM_BUILD = import.meta.url.endsWith("/dist/cli.mjs");
 const PACKAGE_ROOT = fileURLToPath(new URL(FROM_BUILD ? "../" : "../../", import.meta.url));
 const NODE_ENTRY = FROM_BUILD ? "dist/node.mjs" : "src/entry/node.ts";
 const DEV_TOKEN_TTL_S = 24 * 3600;
+/** On top of the relay's own bound, before its process group gets SIGKILL (wrangler and workerd do not drain). */
+const RELAY_KILL_MARGIN_MS = 2000;
+/** The proxy stops after the relay, so no client is left on it: a short grace is plenty. */
+const PROXY_SHUTDOWN_GRACE_MS = 1000;
 /** The names wrangler.toml lists under [secrets] required. */
 const WORKER_SECRETS = new Set(["RELAY_JWT_SECRET", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"]);
 
@@ -117,7 +122,7 @@ async function bringUp(
   checkpoint();
   log("proxy        starting the Upstash-compatible REST proxy…");
   const proxyToken = randomBytes(24).toString("hex");
-  const proxy = createProxy({ redisUrl, token: proxyToken });
+  const proxy = createProxy({ redisUrl, token: proxyToken, shutdownGraceMs: PROXY_SHUTDOWN_GRACE_MS });
   const proxyAddress = await proxy.listen({ host: "127.0.0.1", port: 0 });
   cleanups.push(() => proxy.close());
   log(`proxy        ready at ${proxyAddress.url}`);
@@ -149,7 +154,8 @@ async function bringUp(
     options.relayOutput?.(line);
   });
   const relayExited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  cleanups.push(() => stopProcessGroup(child));
+  const killAfterMs = relayShutdownMs(relayEnv) + RELAY_KILL_MARGIN_MS;
+  cleanups.push(() => stopProcessGroup(child, killAfterMs));
 
   const relayUrl = `http://127.0.0.1:${port}`;
   await waitForHealth(
@@ -340,15 +346,24 @@ async function waitForHealth(
   );
 }
 
-/** SIGTERM to the child's process group, SIGKILL after 5 s; resolves once the child has exited. */
-function stopProcessGroup(child: ChildProcess): Promise<void> {
+/** RELAY_SHUTDOWN_MS as the relay will read it (a bad value stops the relay at start-up, before this matters). */
+function relayShutdownMs(relayEnv: Record<string, string>): number {
+  const value = relayEnv.RELAY_SHUTDOWN_MS?.trim();
+  return value && /^\d+$/.test(value) ? Number(value) : DEFAULT_SHUTDOWN_MS;
+}
+
+/**
+ * SIGTERM to the child's process group (the relay drains: docs/sse.md#shutdown), SIGKILL after `killAfterMs`;
+ * resolves once the child has exited.
+ */
+function stopProcessGroup(child: ChildProcess, killAfterMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
     killGroup(child.pid, "SIGKILL"); // Grandchildren (workerd) may outlive a crashed wrangler.
     return Promise.resolve();
   }
   const pid = child.pid;
   return new Promise((resolve) => {
-    const force = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
+    const force = setTimeout(() => killGroup(pid, "SIGKILL"), killAfterMs);
     child.once("exit", () => {
       clearTimeout(force);
       killGroup(pid, "SIGKILL");

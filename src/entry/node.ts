@@ -1,27 +1,45 @@
+import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp } from "../relay/app.ts";
 import { ConfigError, parseConfig } from "../relay/config.ts";
 import { createProcessHub } from "../relay/hub/process-hub.ts";
+import { createShutdown, type ShutdownOutcome } from "../relay/shutdown.ts";
+
+export interface NodeRelay {
+  url: string;
+  /** Graceful: stops accepting, ends streams and long-polls, waits for in-flight requests up to the deadline. */
+  close(): Promise<ShutdownOutcome>;
+}
 
 /**
  * Node entry: `node src/entry/node.ts` (Node ≥ 22.6 strips the types). Listens on HOST:PORT
- * (default 127.0.0.1:8787) and reads the relay's config from process.env once.
+ * (default 127.0.0.1:8787) and reads the relay's config from process.env once. SIGTERM/SIGINT drain it
+ * (docs/sse.md#shutdown): exit 0 when everything finished, 1 when RELAY_SHUTDOWN_MS cut what was left.
  */
-export function startNodeRelay(env: Record<string, string | undefined> = process.env) {
+export function startNodeRelay(env: Record<string, string | undefined> = process.env): Promise<NodeRelay> {
   const config = parseConfig(env);
+  const shutdown = createShutdown({ deadlineMs: config.shutdownMs });
+  // One delivery hub per process: every stream and long-poll on a channel shares its upstream subscription.
   const hub = createProcessHub(config);
-  const app = createApp({ config, hub });
+  const app = createApp({ config, hub, shutdown: shutdown.signal });
   const port = Number(env.PORT ?? 8787);
   const hostname = env.HOST ?? "127.0.0.1";
-  return new Promise<{ url: string; close(): Promise<void> }>((resolve) => {
+  return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
       resolve({
         url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${info.port}`,
         close: () =>
-          new Promise((done) => {
-            hub?.close();
-            server.close(() => done());
+          shutdown.stop({
+            // server.close() also closes idle keep-alive connections, and each busy one once its response is done.
+            close: () =>
+              new Promise((done) =>
+                server.close(() => {
+                  hub?.close();
+                  done();
+                }),
+              ),
+            cut: () => (server as Server).closeAllConnections(),
           }),
       });
     });
@@ -32,9 +50,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const relay = await startNodeRelay();
     console.log(`relay listening on ${relay.url}`);
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.once(signal, () => void relay.close().then(() => process.exit(0)));
-    }
+    const stop = (signal: NodeJS.Signals) => {
+      console.log(`relay: ${signal}, draining`);
+      void relay.close().then((outcome) => {
+        if (outcome === "cut") console.error("relay: RELAY_SHUTDOWN_MS passed; cut what was still open");
+        process.exit(outcome === "drained" ? 0 : 1);
+      });
+    };
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, stop);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);

@@ -76,6 +76,7 @@ export function parseProxyCli(argv: string[], env: NodeJS.ProcessEnv, cwd = proc
       keepaliveMs: number("keepaliveMs"),
       commandTimeoutMs: number("commandTimeoutMs"),
       corsOrigin: flags.corsOrigin as string | undefined,
+      shutdownGraceMs: number("shutdownGraceMs"),
     },
   };
 }
@@ -161,6 +162,13 @@ const OPTION_SPECS: OptionSpec[] = [
     key: "commandTimeoutMs",
     env: "PROXY_COMMAND_TIMEOUT_MS",
     help: "give up on a Redis reply after this long (default 10000)",
+    parse: positive,
+  },
+  {
+    flags: "--shutdown-grace-ms <ms>",
+    key: "shutdownGraceMs",
+    env: "PROXY_SHUTDOWN_GRACE_MS",
+    help: "on SIGTERM/SIGINT, how long in-flight requests may finish before they are cut (default 5000)",
     parse: positive,
   },
   {

@@ -30,7 +30,7 @@ export interface ProxyOptions {
   maxNamesPerStream?: number;
   /** `Access-Control-Allow-Origin`. Default `*`. */
   corsOrigin?: string;
-  /** On close(), in-flight requests get this long to finish before their connections are cut. Default 10000. */
+  /** On close(), in-flight requests get this long to finish before their connections are cut. Default 5000. */
   shutdownGraceMs?: number;
   /** Where state changes (Redis lost/back) are reported. Default `console.error`. */
   log?: (line: string) => void;
@@ -97,7 +97,7 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
     maxStreamBacklogBytes: positive(options.maxStreamBacklogBytes, 8 * 1024 * 1024, "maxStreamBacklogBytes"),
     maxNamesPerStream: positive(options.maxNamesPerStream, 100, "maxNamesPerStream"),
     corsOrigin: options.corsOrigin ?? "*",
-    shutdownGraceMs: positive(options.shutdownGraceMs, 10_000, "shutdownGraceMs"),
+    shutdownGraceMs: positive(options.shutdownGraceMs, 5_000, "shutdownGraceMs"),
     log: options.log ?? ((line) => console.error(line)),
   };
 }

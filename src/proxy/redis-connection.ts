@@ -121,13 +121,23 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
+/** How long QUIT may take before the connection is dropped anyway: a frozen Redis never answers it. */
+const QUIT_WAIT_MS = 1000;
+
 /** QUIT when the connection is up (Redis finishes what it was sent), then drop it either way. */
 export async function closeConnection(connection: Redis): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    if (connection.status === "ready") await connection.quit();
+    if (connection.status === "ready") {
+      const gaveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, QUIT_WAIT_MS);
+      });
+      await Promise.race([connection.quit(), gaveUp]);
+    }
   } catch {
     // already gone
   } finally {
+    clearTimeout(timer);
     connection.disconnect();
   }
 }

@@ -24,6 +24,11 @@ export interface AppOptions {
   createRedis?: (config: RelayConfig, options: RelayRedisOptions) => Redis;
   /** The delivery hub SSE streams and long-polls share (Node, Deno); without it, the direct path. */
   hub?: ChannelHub;
+  /**
+   * Aborted when the process shuts down gracefully (shutdown.ts): open SSE streams end with a final `id:` +
+   * `retry:` frame and waiting long-polls answer at once. Omitted on Workers, which never drain.
+   */
+  shutdown?: AbortSignal;
 }
 
 /** Response header carrying the number of Redis round trips (Workers subrequests) the request made. */
@@ -36,6 +41,7 @@ export const REDIS_CALLS_HEADER = "x-relay-redis-calls";
 export function createApp(options: AppOptions): Hono<RelayEnv> {
   const { config } = options;
   const createRedis = options.createRedis ?? createRelayRedis;
+  const shutdown = options.shutdown ?? new AbortController().signal;
   const app = new Hono<RelayEnv>();
 
   app.onError(errorToResponse);
@@ -46,6 +52,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   app.use(async (c, next) => {
     const counter: RedisCallCounter = { count: 0 };
     c.set("config", config);
+    c.set("shutdown", shutdown);
     c.set("redisCalls", counter);
     c.set("hub", options.hub);
     c.set("redis", createRedis(config, { counter }));

@@ -22,6 +22,7 @@ describe("parseConfig", () => {
       heartbeatMs: 15_000,
       sseMaxMs: 300_000,
       longPollMaxSeconds: 30,
+      shutdownMs: 5000,
     });
     expect(config.sseMaxChannels).toBeGreaterThanOrEqual(32);
   });
@@ -38,6 +39,7 @@ describe("parseConfig", () => {
       RELAY_KV_PREFIX: "app1:",
       RELAY_HEARTBEAT_MS: "500",
       RELAY_SSE_MAX_MS: "2000",
+      RELAY_SHUTDOWN_MS: "0",
       PATH: "/usr/bin",
       UNRELATED: 5,
     });
@@ -51,6 +53,7 @@ describe("parseConfig", () => {
       kvPrefix: "app1:",
       heartbeatMs: 500,
       sseMaxMs: 2000,
+      shutdownMs: 0,
     });
   });
 
@@ -68,6 +71,7 @@ describe("parseConfig", () => {
     [{ ...base, RELAY_KV_PREFIX: "relay:x" }, "RELAY_KV_PREFIX"],
     [{ ...base, RELAY_KV_PREFIX: "a b" }, "RELAY_KV_PREFIX"],
     [{ ...base, RELAY_JWKS_URL: "not a url" }, "RELAY_JWKS_URL"],
+    [{ ...base, RELAY_SHUTDOWN_MS: "5s" }, "RELAY_SHUTDOWN_MS"],
   ])("a bad value fails naming the variable (%#: %s)", (env, name) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(name);

@@ -42,6 +42,9 @@ const httpUrl = (name: string) =>
     .trim()
     .regex(/^https?:\/\/[^\s#$./?].\S*$/, `${name} must be an http(s) URL`);
 
+/** RELAY_SHUTDOWN_MS's default: a few seconds for in-flight requests (docs/sse.md#shutdown). */
+export const DEFAULT_SHUTDOWN_MS = 5000;
+
 const envSchema = z
   .object({
     UPSTASH_REDIS_REST_URL: httpUrl("UPSTASH_REDIS_REST_URL"),
@@ -77,6 +80,7 @@ const envSchema = z
     RELAY_SSE_MAX_BACKLOG: integer("RELAY_SSE_MAX_BACKLOG", 1000, 1, 1_000_000),
     RELAY_LONGPOLL_MAX_S: integer("RELAY_LONGPOLL_MAX_S", 30, 0, 30),
     RELAY_HUB: flag("RELAY_HUB", true),
+    RELAY_SHUTDOWN_MS: integer("RELAY_SHUTDOWN_MS", DEFAULT_SHUTDOWN_MS, 0, 600_000),
   })
   .superRefine((env, ctx) => {
     if (env.RELAY_AUTH === "jwt" && !env.RELAY_JWT_SECRET && !env.RELAY_JWKS_URL) {
@@ -118,6 +122,8 @@ export interface RelayConfig {
    * the entries that run one (Node, Deno); off = the direct path (one upstream stream per SSE stream).
    */
   hub: boolean;
+  /** Node and Deno: after SIGTERM/SIGINT, how long open requests get to finish before they are cut. */
+  shutdownMs: number;
 }
 
 export class ConfigError extends Error {
@@ -166,5 +172,6 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): RelayConfig
     sseMaxBacklog: e.RELAY_SSE_MAX_BACKLOG,
     longPollMaxSeconds: e.RELAY_LONGPOLL_MAX_S,
     hub: e.RELAY_HUB,
+    shutdownMs: e.RELAY_SHUTDOWN_MS,
   };
 }

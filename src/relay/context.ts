@@ -10,6 +10,8 @@ import type { RedisCallCounter } from "./redis/client.ts";
  */
 export interface RelayVariables {
   config: RelayConfig;
+  /** Aborted when the process begins a graceful shutdown (see shutdown.ts): streams and long-polls end. */
+  shutdown: AbortSignal;
   /** This request's Redis client (one per request; see redis/client.ts). */
   redis: Redis;
   /** Redis HTTP round trips (Workers subrequests) made so far by this request. */

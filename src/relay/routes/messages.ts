@@ -34,7 +34,13 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
   if (hub && waitMs > 0) {
     let answer: HubLongPollAnswer;
     try {
-      answer = await longPollOnHub(hub, redis, { channel, after, limit, waitMs, signal: c.req.raw.signal });
+      answer = await longPollOnHub(hub, redis, {
+        channel,
+        after,
+        limit,
+        waitMs,
+        signal: AbortSignal.any([c.req.raw.signal, c.var.shutdown]),
+      });
     } catch (error) {
       throw liveFeedUnavailable(error);
     }
@@ -58,7 +64,8 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     try {
       arrived = await waitForChannel(requestEndpoint(c.var.config.upstash, c.var.redisCalls), channel, {
         timeoutMs: waitMs,
-        signal: c.req.raw.signal,
+        // A shutdown ends the wait like a timeout: the normal empty answer, and the client polls again elsewhere.
+        signal: AbortSignal.any([c.req.raw.signal, c.var.shutdown]),
         recheck: reread,
       });
     } catch (error) {

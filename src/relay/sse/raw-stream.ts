@@ -40,7 +40,7 @@ export async function openRawStream(
   }
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<RawMessage>({
-      ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt),
+      ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt, c.var.shutdown),
       render: (message) => formatFrame({ data: JSON.stringify(message) }),
       onEnd(reason) {
         feed.close();

@@ -76,7 +76,7 @@ export async function openRelayStream(
 
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<LiveItem>({
-      ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt),
+      ...sessionLimits(config, stream, c.req.raw.signal, request.closeAt, c.var.shutdown),
       render: (item) => cursor.live(item),
       position: () => cursor.eventId(),
       onEnd(reason) {

@@ -10,16 +10,19 @@ export type SseEndReason =
   | "slow-consumer"
   | "write-stalled"
   | "upstream-error"
+  | "shutdown"
   | "done";
 
 export interface SseSessionOptions<T> {
   stream: SSEStreamingApi;
   /** The request's signal: on some runtimes the only disconnect notice (Workers with enable_request_signal). */
   signal: AbortSignal;
+  /** Aborted when the process shuts down: the stream sends its final `id:` + `retry:` frame and ends ("shutdown"). */
+  shutdown?: AbortSignal;
   heartbeatMs: number;
   /** Wall-clock ms after which the stream sends `retry:` and closes (bounds Workers subrequests, re-checks auth). */
   lifetimeMs: number;
-  /** The reconnection delay sent with `retry:` on rotation. */
+  /** The reconnection delay sent with `retry:` on rotation and shutdown. */
   retryMs: number;
   /**
    * The stream's current position, repeated as `id:` in the rotation frame: EventSource keeps the last `id:`
@@ -58,7 +61,7 @@ export interface SseSession<T> {
  */
 export const WRITE_STALL_HEARTBEATS = 2;
 
-/** The `retry:` sent when a stream rotates: reconnect soon, the cursor makes it lossless. */
+/** The `retry:` sent when a stream rotates or the process shuts down: reconnect soon, the cursor makes it lossless. */
 export const ROTATION_RETRY_MS = 1000;
 
 /** The session options every relay stream takes from the config. */
@@ -67,10 +70,12 @@ export function sessionLimits(
   stream: SSEStreamingApi,
   signal: AbortSignal,
   closeAt: number | undefined,
+  shutdown?: AbortSignal,
 ) {
   return {
     stream,
     signal,
+    shutdown,
     heartbeatMs: config.heartbeatMs,
     lifetimeMs: config.sseMaxMs,
     retryMs: ROTATION_RETRY_MS,
@@ -94,12 +99,19 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   /** Set while a write waits on the client: ending then aborts the stream, which rejects the stuck write. */
   let writing = false;
   const stallMs = options.heartbeatMs * WRITE_STALL_HEARTBEATS;
+  let shuttingDown = options.shutdown?.aborted ?? false;
+  const onShutdown = () => {
+    shuttingDown = true;
+    wake?.();
+  };
+  options.shutdown?.addEventListener("abort", onShutdown);
 
   function end(reason: SseEndReason) {
     if (endReason !== undefined) return;
     endReason = reason;
     queue.length = 0;
     signal.removeEventListener("abort", onSignalAbort);
+    options.shutdown?.removeEventListener("abort", onShutdown);
     wake?.();
     try {
       options.onEnd(reason);
@@ -173,9 +185,20 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     }
   }
 
+  /** The last frame of a stream the client should resume: its position as `id:`, and `retry:`. */
+  function resumeFrame(): string {
+    return formatFrame({ id: options.position?.(), retry: options.retryMs });
+  }
+
   async function loop() {
     let nextHeartbeat = Date.now() + options.heartbeatMs;
     while (live()) {
+      if (shuttingDown) {
+        // Queued items are not lost: the position covers only what was sent, the client resumes from there.
+        await write(resumeFrame());
+        end("shutdown");
+        return;
+      }
       if (queue.length > 0) {
         const items = queue.splice(0, queue.length);
         let text = "";
@@ -192,7 +215,7 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
         return;
       }
       if (now >= rotateAt) {
-        await write(formatFrame({ id: options.position?.(), retry: options.retryMs }));
+        await write(resumeFrame());
         end("lifetime");
         return;
       }

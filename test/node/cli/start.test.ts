@@ -3,6 +3,7 @@ import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { mintToken } from "../../../src/cli/token.ts";
 import { createClient } from "../../../src/client/index.ts";
 import { unique } from "../client/fixture.ts";
+import { type OpenStream, openStream } from "../relay/relay-process.ts";
 import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";
 
 /** Every process below `root` (children, grandchildren: wrangler's workerd and esbuild). */
@@ -47,6 +48,28 @@ async function stopIfRunning(child: ChildProcess) {
   await exited;
 }
 
+/** Open event streams on `channel`, live (their position frame arrived). */
+async function liveStreams(
+  url: string,
+  token: string,
+  channel: string,
+  count: number,
+): Promise<OpenStream[]> {
+  const streams = await Promise.all(
+    Array.from({ length: count }, () =>
+      openStream(`${url}/v1/channels/${channel}/events`, { authorization: `Bearer ${token}` }),
+    ),
+  );
+  for (const stream of streams) await stream.until(/^id: \S+\n\n/m);
+  return streams;
+}
+
+/** The final frame a draining relay sends (docs/sse.md#shutdown): the stream's position and `retry:`. */
+const FINAL_FRAME = /\nid: \S+\nretry: \d+\n\n$/;
+/** RELAY_SHUTDOWN_MS of the tests that stop a stack with open streams, and the bound they check. */
+const SHUTDOWN_MS = 3000;
+const STOP_BOUND_MS = SHUTDOWN_MS + 6000;
+
 function printed(stderr: string, name: string): string {
   const match = new RegExp(`export ${name}=(\\S+)`).exec(stderr);
   if (!match?.[1]) throw new Error(`relay start printed no ${name}:\n${stderr}`);
@@ -72,19 +95,25 @@ describe("relay start (the local stack of npm start)", () => {
 
     const children = descendants(stack.pid as number);
     expect(children.length).toBeGreaterThanOrEqual(2);
+    // workerd does not drain (no signal reaches the Worker): an open stream is cut, and the stop stays bounded.
+    const [stream] = await liveStreams(printed(stderr, "RELAY_URL"), printed(stderr, "RELAY_TOKEN"), key, 1);
+    const signalledAt = Date.now();
     stack.kill("SIGINT");
     const result = await done;
+    await stream?.ended.catch(() => "");
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("stopped");
+    expect(Date.now() - signalledAt).toBeLessThan(STOP_BOUND_MS);
     expect(survivors(children)).toEqual([]);
   }, 200_000);
 
-  it("with REDIS_URL spawns no redis-server; --runtime node serves the same relay; RELAY_JWT_SECRET is used as given", async () => {
+  it("with REDIS_URL spawns no redis-server; --runtime node serves the same relay; RELAY_JWT_SECRET is used as given; SIGTERM drains open streams", async () => {
     const secret = "a-secret-the-test-knows";
     const stack = spawnCli(["start", "--runtime", "node", "--quiet"], {
       PORT: "0",
       REDIS_URL: inject("redisUrl"),
       RELAY_JWT_SECRET: secret,
+      RELAY_SHUTDOWN_MS: String(SHUTDOWN_MS),
     });
     const done = finished(stack);
     onTestFinished(() => stopIfRunning(stack));
@@ -93,23 +122,29 @@ describe("relay start (the local stack of npm start)", () => {
     expect(stderr).not.toContain("starting redis-server");
     const children = descendants(stack.pid as number);
 
-    const client = createClient({
-      url: printed(stderr, "RELAY_URL"),
-      token: await mintToken({ secret, scope: "admin", ttlSeconds: 60 }),
-    });
+    const token = await mintToken({ secret, scope: "admin", ttlSeconds: 60 });
+    const client = createClient({ url: printed(stderr, "RELAY_URL"), token });
     const channel = unique("node");
     const published = await client.publish(channel, "via node");
     expect((await client.history(channel)).messages[0]?.id).toBe(published.id);
+    const streams = await liveStreams(printed(stderr, "RELAY_URL"), token, channel, 2);
 
+    const signalledAt = Date.now();
     stack.kill("SIGTERM");
-    expect((await done).code).toBe(0);
+    // The relay drains before it goes: every open stream gets its final id: + retry: frame (the old stack
+    // SIGKILLed a relay that hung on them, and the streams were cut).
+    for (const stream of streams) expect(await stream.ended).toMatch(FINAL_FRAME);
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(STOP_BOUND_MS);
     expect(survivors(children)).toEqual([]);
   }, 150_000);
 
-  it("--runtime deno (npm run start:deno) serves the relay from deno serve against the same stack", async () => {
+  it("--runtime deno (npm run start:deno) serves the relay from deno serve against the same stack; SIGINT drains open streams", async () => {
     const stack = spawnCli(["start", "--runtime", "deno", "--quiet"], {
       PORT: "0",
       REDIS_URL: inject("redisUrl"),
+      RELAY_SHUTDOWN_MS: String(SHUTDOWN_MS),
     });
     const done = finished(stack);
     onTestFinished(() => stopIfRunning(stack));
@@ -120,8 +155,12 @@ describe("relay start (the local stack of npm start)", () => {
     const key = unique("deno");
     await client.kv.set(key, "from deno");
     expect((await client.kv.get(key))?.value).toBe("from deno");
+    const streams = await liveStreams(printed(stderr, "RELAY_URL"), printed(stderr, "RELAY_TOKEN"), key, 2);
+    const signalledAt = Date.now();
     stack.kill("SIGINT");
+    for (const stream of streams) expect(await stream.ended).toMatch(FINAL_FRAME);
     expect((await done).code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(STOP_BOUND_MS);
     expect(survivors(children)).toEqual([]);
   }, 150_000);
 

@@ -26,7 +26,7 @@ export async function startRelay(settings: Record<string, string> = {}): Promise
     ...settings,
   });
   const { hostname, port } = new URL(relay.url);
-  return { url: relay.url, host: hostname, port: Number(port), close: relay.close };
+  return { url: relay.url, host: hostname, port: Number(port), close: () => relay.close().then(() => {}) };
 }
 
 /** A token for the test secret, minted the way `relay token` does. */

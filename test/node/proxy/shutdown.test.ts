@@ -61,38 +61,35 @@ describe("graceful shutdown", () => {
   });
 });
 
+const MAIN = fileURLToPath(new URL("../../../src/proxy/main.ts", import.meta.url));
+
+/** `npm run proxy` as a process on a free port; resolves once it printed its URL. */
+async function spawnProxy(args: string[]) {
+  const child = spawn(
+    process.execPath,
+    ["--experimental-strip-types", "--no-warnings", MAIN, "--listen", "127.0.0.1:0", ...args],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = await eventually(() => {
+    const match = /proxy listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    expect(match, output).not.toBeNull();
+    return (match as RegExpExecArray)[1] as string;
+  }, 20_000);
+  return { child, url, output: () => output };
+}
+
 describe("npm run proxy", () => {
   it("serves the client, and SIGTERM drains and exits 0", async () => {
     const redis = await startRedisServer();
-    const main = fileURLToPath(new URL("../../../src/proxy/main.ts", import.meta.url));
-    const child = spawn(
-      process.execPath,
-      [
-        "--experimental-strip-types",
-        "--no-warnings",
-        main,
-        "--listen",
-        "127.0.0.1:0",
-        "--redis",
-        redis.url,
-        "--token",
-        "T",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const { child, url, output: printed } = await spawnProxy(["--redis", redis.url, "--token", "T"]);
     try {
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      const url = await eventually(() => {
-        const match = /proxy listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        expect(match, output).not.toBeNull();
-        return (match as RegExpExecArray)[1] as string;
-      }, 20_000);
       const client = new Redis({ url, token: "T", retry: false });
       expect(await client.set("cli", { ok: true })).toBe("OK");
       expect(await client.get("cli")).toEqual({ ok: true });
@@ -105,20 +102,65 @@ describe("npm run proxy", () => {
       const exited = once(child, "exit");
       child.kill("SIGTERM");
       const [code] = await exited;
-      expect(code, output).toBe(0);
+      expect(code, printed()).toBe(0);
       expect(await streamed).toBe("data: subscribe,x,1\n\n");
-      expect(output).toContain("SIGTERM, draining");
+      expect(printed()).toContain("SIGTERM, draining");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       await redis.stop();
     }
   });
 
+  it("SIGTERM with open subscribe streams, a blocking command in flight and Redis frozen exits within --shutdown-grace-ms", async () => {
+    const redis = await startRedisServer();
+    const graceMs = 1500;
+    const { child, url, output } = await spawnProxy([
+      "--redis",
+      redis.url,
+      "--token",
+      "T",
+      "--allow-blocking",
+      "--shutdown-grace-ms",
+      String(graceMs),
+    ]);
+    try {
+      const subscribe = (channel: string) =>
+        fetch(`${url}/subscribe/${channel}`, {
+          method: "POST",
+          headers: { authorization: "Bearer T" },
+          body: "[]",
+        });
+      const streams = (await Promise.all(["a", "b", "c"].map(subscribe))).map(readToEnd);
+      const blocked = fetch(url, {
+        method: "POST",
+        headers: { authorization: "Bearer T" },
+        body: JSON.stringify(["blpop", "q", 30]),
+      });
+      blocked.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      process.kill(redis.pid, "SIGSTOP"); // nothing from Redis answers any more, not even QUIT
+      const exited = once(child, "exit");
+      const signalledAt = Date.now();
+      child.kill("SIGTERM");
+      expect(await Promise.all(streams)).toEqual(
+        ["a", "b", "c"].map((channel) => `data: subscribe,${channel},1\n\n`),
+      );
+      await exited;
+      const took = Date.now() - signalledAt;
+      expect(child.exitCode, output()).not.toBeNull();
+      expect(took).toBeLessThan(graceMs + 4000);
+      await expect(blocked).rejects.toThrow(); // cut at the grace deadline
+    } finally {
+      process.kill(redis.pid, "SIGCONT");
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await redis.stop();
+    }
+  }, 30_000);
+
   it("exits 2 with a clear message on bad configuration", async () => {
-    const main = fileURLToPath(new URL("../../../src/proxy/main.ts", import.meta.url));
     const child = spawn(
       process.execPath,
-      ["--experimental-strip-types", "--no-warnings", main, "--listen", "127.0.0.1:0"],
+      ["--experimental-strip-types", "--no-warnings", MAIN, "--listen", "127.0.0.1:0"],
       {
         stdio: ["ignore", "pipe", "pipe"],
         env: { PATH: process.env.PATH },

@@ -167,11 +167,12 @@ describe("flags and environment", () => {
       REDIS_URL: "redis://h:1",
       PROXY_TOKEN: "x,y",
       PROXY_KEEPALIVE_MS: "500",
+      PROXY_SHUTDOWN_GRACE_MS: "2500",
     });
     expect(config).toMatchObject({
       host: "::1",
       port: 0,
-      options: { redisUrl: "redis://h:1", token: ["x", "y"], keepaliveMs: 500 },
+      options: { redisUrl: "redis://h:1", token: ["x", "y"], keepaliveMs: 500, shutdownGraceMs: 2500 },
     });
   });
 

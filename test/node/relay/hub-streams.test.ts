@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNodeRelay } from "../../../src/entry/node.ts";
+import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
@@ -16,7 +16,7 @@ const HEARTBEAT_MS = 1000;
 describe("SSE streams through the hub", () => {
   let server: RedisServer;
   let proxy: ProxyProcess;
-  let relay: { url: string; close(): Promise<void> };
+  let relay: NodeRelay;
   let admin: string;
   const sockets: Socket[] = [];
 

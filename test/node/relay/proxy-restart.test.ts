@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNodeRelay } from "../../../src/entry/node.ts";
+import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
@@ -19,7 +19,7 @@ describe.each(["SIGKILL", "SIGTERM"] as const)(
   (signal) => {
     let server: RedisServer;
     let proxy: ProxyProcess;
-    let relay: { url: string; close(): Promise<void> };
+    let relay: NodeRelay;
     let admin: string;
 
     beforeAll(async () => {

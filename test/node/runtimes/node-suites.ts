@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { startNodeRelay } from "../../../src/entry/node.ts";
+import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { socketTarget } from "./socket-target.ts";
 import { allSuites } from "./suites.ts";
 
 /** Registers every scenario against the Node entry over a real loopback socket, with or without the hub. */
 export function nodeScenarios(label: string, hub: boolean): void {
-  let relay: { url: string; close(): Promise<void> } | undefined;
+  let relay: NodeRelay | undefined;
 
   beforeAll(async () => {
     relay = await startNodeRelay({
