@@ -3,6 +3,7 @@ import type { Scenario } from "../../scenarios/harness.ts";
 import { hostileScenarios } from "../../scenarios/hostile.ts";
 import { kvScenarios } from "../../scenarios/kv.ts";
 import { longPollScenarios, longPollSocketScenarios } from "../../scenarios/longpoll.ts";
+import { methodScenarios } from "../../scenarios/methods.ts";
 import { publishScenarios } from "../../scenarios/publish.ts";
 import { sseScenarios, sseSocketScenarios } from "../../scenarios/sse.ts";
 
@@ -15,6 +16,7 @@ export const allSuites: Record<string, Scenario[]> = {
   publish: publishScenarios,
   auth: authScenarios,
   hostile: hostileScenarios,
+  methods: methodScenarios,
   sse: [...sseScenarios, ...sseSocketScenarios],
   "long-poll": [...longPollScenarios, ...longPollSocketScenarios],
 };
