@@ -37,9 +37,6 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   const app = new Hono<RelayEnv>();
 
   app.onError(errorToResponse);
-  app.notFound((c) => {
-    throw new ProblemError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
-  });
 
   app.use(async (c, next) => {
     const counter: RedisCallCounter = { count: 0 };
@@ -88,6 +85,11 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
     app,
     EVENT_STREAM_PATHS.map((path) => `/v1${path}`),
   );
+  // A route rather than app.notFound: a parent app that mounts the relay keeps its own notFound, and this one
+  // still answers a problem for any unknown path under the mount.
+  app.all("*", (c) => {
+    throw new ProblemError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
 
   return app;
 }
