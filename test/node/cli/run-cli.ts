@@ -57,24 +57,39 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 
 /** Resolves with everything written to stderr up to and including the first line matching `pattern`. */
 export function stderrUntil(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  return outputUntil(child, "stderr", pattern, timeoutMs);
+}
+
+/** Resolves with everything written to stdout up to and including the first line matching `pattern`. */
+export function stdoutUntil(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  return outputUntil(child, "stdout", pattern, timeoutMs);
+}
+
+function outputUntil(
+  child: ChildProcess,
+  name: "stdout" | "stderr",
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<string> {
+  const stream = child[name];
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(
-      () => reject(new Error(`no stderr line matched ${pattern} in ${timeoutMs} ms:\n${seen}`)),
+      () => reject(new Error(`no ${name} line matched ${pattern} in ${timeoutMs} ms:\n${seen}`)),
       timeoutMs,
     );
     const onData = (chunk: Buffer | string) => {
       seen += chunk.toString();
       if (pattern.test(seen)) {
         clearTimeout(timer);
-        child.stderr?.off("data", onData);
+        stream?.off("data", onData);
         resolve(seen);
       }
     };
-    child.stderr?.on("data", onData);
+    stream?.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`the CLI exited (code ${code}) before stderr matched ${pattern}:\n${seen}`));
+      reject(new Error(`the CLI exited (code ${code}) before ${name} matched ${pattern}:\n${seen}`));
     });
   });
 }

@@ -43,6 +43,7 @@ describe("the packed package, installed into a fresh project", () => {
     for (const needed of [
       "package.json",
       "README.md",
+      "LICENSE",
       "bin/relay.mjs",
       "dist/cli.mjs",
       "dist/node.mjs",
@@ -69,9 +70,14 @@ describe("the packed package, installed into a fresh project", () => {
       expect(help.stderr).toBe("");
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: relay \[options\] \[command\]/);
-      for (const command of ["set", "get", "publish", "subscribe", "token", "start"]) {
+      for (const command of ["set", "get", "publish", "subscribe", "token", "start", "proxy"]) {
         expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
       }
+      const version = await relay(node, ["--version"]);
+      expect(version).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+      const proxyHelp = await relay(node, ["proxy", "--help"]);
+      expect(proxyHelp.code).toBe(0);
+      expect(proxyHelp.stdout).toMatch(/^Usage: relay proxy \[options\]/);
 
       const minted = await relay(node, ["token", "--secret", "s", "--scope", "admin"]);
       expect(minted.stderr).toBe("");
@@ -243,7 +249,13 @@ try {
 
   it("@edge-relay/client installed alone brings eventsource-parser and nothing of the server", async () => {
     expect(pkg.client.packedFiles.sort()).toEqual(
-      expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/types/client/index.d.ts"]),
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "LICENSE",
+        "dist/index.js",
+        "dist/types/client/index.d.ts",
+      ]),
     );
     expect(
       pkg.client.packedFiles.filter((file) => !/^(dist\/|package\.json|README\.md|LICENSE)/.test(file)),
