@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { deleteCommand, getCommand, keysCommand, setCommand } from "./commands/kv.ts";
 import { proxyCommand } from "./commands/proxy.ts";
 import { publishCommand } from "./commands/publish.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { startCommand } from "./commands/start.ts";
 import { subscribeCommand } from "./commands/subscribe.ts";
 import { tokenCommand } from "./commands/token.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     subscribeCommand(),
     tokenCommand(),
     startCommand(),
+    serveCommand(),
     proxyCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(add --help for usage)"));

@@ -4,8 +4,9 @@ import { createApp } from "../relay/app.ts";
 import { ConfigError, parseConfig } from "../relay/config.ts";
 
 /**
- * Node entry: `node src/entry/node.ts` (Node ≥ 22.6 strips the types). Listens on HOST:PORT
- * (default 127.0.0.1:8787) and reads the relay's config from process.env once.
+ * Node entry: `startNodeRelay(env)` listens on HOST:PORT (default 127.0.0.1:8787) with the relay's config read
+ * from `env` once. `relay serve` runs it on any Node >= 20 (docs/deploy.md); running this file directly needs a
+ * Node that strips types (>= 22.18) or the build, dist/node.mjs.
  */
 export function startNodeRelay(env: Record<string, string | undefined> = process.env) {
   const app = createApp({ config: parseConfig(env) });

@@ -70,7 +70,7 @@ describe("the packed package, installed into a fresh project", () => {
       expect(help.stderr).toBe("");
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: relay \[options\] \[command\]/);
-      for (const command of ["set", "get", "publish", "subscribe", "token", "start", "proxy"]) {
+      for (const command of ["set", "get", "publish", "subscribe", "token", "start", "serve", "proxy"]) {
         expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
       }
       const version = await relay(node, ["--version"]);
@@ -135,6 +135,32 @@ describe("the packed package, installed into a fresh project", () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).toContain("relay start: stopped");
   }, 150_000);
+
+  it.each(NODES)(
+    "relay serve runs the relay from the build with %s (the Node story of docs/deploy.md); SIGTERM stops it",
+    async (node) => {
+      const server = spawn(node, [relayBin(), "serve", "--port", "0"], {
+        cwd: pkg.app,
+        env: cleanEnv({
+          UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
+          UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+          RELAY_AUTH: "none",
+        }),
+        stdio: "pipe",
+      });
+      const done = finished(server);
+      onTestFinished(() => {
+        if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+      });
+      const banner = await stderrUntil(server, /relay serve: listening on \S+/, 60_000);
+      const url = /listening on (\S+)/.exec(banner)?.[1] as string;
+      const health = await fetch(`${url}/healthz`);
+      expect([health.status, await health.json()]).toEqual([200, { ok: true }]);
+      server.kill("SIGTERM");
+      expect((await done).code).toBe(0);
+    },
+    90_000,
+  );
 
   it.each(NODES)(
     "an ESM script imports edge-relay/client and edge-relay/node and round-trips with %s",
