@@ -1,11 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../../src/relay/app.ts";
 import { parseConfig } from "../../src/relay/config.ts";
-import { PUBLISH_LUA } from "../../src/relay/redis/publish-script.ts";
 import { uniqueName } from "../scenarios/harness.ts";
 
 /**
@@ -23,12 +20,6 @@ const app = createApp({
   }),
 });
 const env = { ...process.env, REDIS_URL: inject("redisUrl") };
-let scratch: string;
-
-beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), "relay-python-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function findPythonWithRedis(): string {
   const candidates = [process.env.PYTHON, "python3", "/usr/bin/python3"].filter((c): c is string =>
@@ -112,6 +103,17 @@ describe("a Python redis-py process next to the relay", () => {
     expect(read.status, read.stderr).toBe(0);
     expect(JSON.parse(read.stdout)).toEqual({ mode: "fast", limits: [1, 2] });
 
+    const text = uniqueName("py-text");
+    const putText = await app.request(`/v1/kv/${text}`, {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "plain words",
+    });
+    expect(putText.status).toBe(201);
+    const readText = runPython(["get", text]);
+    expect(readText.status, readText.stderr).toBe(0);
+    expect(JSON.parse(readText.stdout)).toBe("plain words");
+
     const own = uniqueName("py-own");
     const write = runPython(["set", own, '{"from": "python"}']);
     expect(write.status, write.stderr).toBe(0);
@@ -123,15 +125,13 @@ describe("a Python redis-py process next to the relay", () => {
 
   it("publishes durably with the relay's script: the message is in history like an HTTP publish", async () => {
     const channel = uniqueName("py-durable");
-    const script = join(scratch, "publish.lua");
-    writeFileSync(script, PUBLISH_LUA);
     const viaHttp = await app.request(`/v1/channels/${channel}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: '{"n":1}',
     });
     expect(viaHttp.status).toBe(201);
-    const published = runPython(["publish", channel, '{"n": 2}', "--script", script, "--event", "py"]);
+    const published = runPython(["publish", channel, '{"n": 2}', "--event", "py"]); // the shipped publish.lua
     expect(published.status, published.stderr).toBe(0);
     const { stream_id: streamId } = JSON.parse(published.stdout) as { stream_id: string };
 
