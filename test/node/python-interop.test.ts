@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../../src/relay/app.ts";
@@ -148,4 +149,57 @@ describe("a Python redis-py process next to the relay", () => {
     ]);
     expect(body.messages[1]?.id).toContain(streamId);
   });
+
+  it("the README's Python snippet runs as printed: REDIS_URL from npm start, JSON and text payloads", async () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const block = /And a plain Redis process[\s\S]*?```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, "the README has the snippet").toBeTruthy();
+    // Only the names change, so parallel tests cannot meet on "config" and "orders".
+    const key = uniqueName("readme-config");
+    const channel = uniqueName("readme-orders");
+    const code = (block as string)
+      .replaceAll('"config"', JSON.stringify(key))
+      .replaceAll('"orders"', JSON.stringify(channel));
+    const put = await app.request(`/v1/kv/${key}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"mode":"fast"}',
+    });
+    expect(put.status).toBe(201);
+    const child = spawn(python, ["-u", "-c", code], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const publish = (body: string, type: string) =>
+      app.request(`/v1/channels/${channel}/messages`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body,
+      });
+    try {
+      // Subscribed once a warm-up message comes back (the snippet prints no "ready" line).
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes("'warm'") && Date.now() < deadline && child.exitCode === null) {
+        await publish('{"warm":1}', "application/json");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(stdout, stderr).toContain("'warm'");
+      await publish("plain words, not JSON", "text/plain");
+      await publish('{"n":1}', "application/json");
+      while (!stdout.includes("{'n': 1}") && Date.now() < deadline && child.exitCode === null)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const lines = stdout
+        .trim()
+        .split("\n")
+        .filter((line) => !line.includes("'warm'"));
+      expect(lines, stderr).toEqual(["{'mode': 'fast'}", "plain words, not JSON", "{'n': 1}"]);
+    } finally {
+      child.kill();
+    }
+  }, 40_000);
 });
