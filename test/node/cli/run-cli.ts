@@ -18,13 +18,18 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Starts `relay <args>` as a process (the bin, as a user runs it); `nodeArgs` go to node before the bin. */
+/**
+ * Starts `relay <args>` as a process (the bin, as a user runs it); `nodeArgs` go to node before the bin, `cwd` is
+ * the directory it runs in (default: this one).
+ */
 export function spawnCli(
   args: string[],
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  cwd?: string,
 ): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, RELAY_BIN, ...args], {
+    ...(cwd ? { cwd } : {}),
     env: cleanEnv(env),
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -25,6 +25,7 @@ const NOT_COPIED = new Set([
   "coverage",
   ".dev.vars",
   ".env",
+  ".relay-dev-secret",
 ]);
 
 export interface PackedInstall {
