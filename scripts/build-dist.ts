@@ -1,23 +1,35 @@
 #!/usr/bin/env node
-// Builds what the published package runs into dist/ (git-ignored). `npm run build`; npm runs it as `prepare`
+// Builds what the published packages run into dist/ (git-ignored). `npm run build`; npm runs it as `prepare`
 // before `npm pack` and publish (so a tarball always holds a fresh dist/), when a project installs the package
 // from a git URL, and on `npm install` in a clone. Node refuses to strip TypeScript types under
-// node_modules, so an installed package must ship JavaScript:
+// node_modules, so an installed package must ship JavaScript. The package `edge-relay` (this directory):
+//   dist/relay.mjs   `edge-relay`: createApp and parseConfig (platform-neutral, for Workers, Deno and Node)
+//   dist/proxy.mjs   `edge-relay/proxy`: createProxy, the Upstash-compatible REST proxy (Node)
+//   dist/node.mjs    `edge-relay/node`: the Node entry (startNodeRelay), which `relay start --runtime node` runs
 //   dist/cli.mjs     the `relay` command, plain JS for Node >= 20 (bin/relay.mjs runs it when src/ is absent)
-//   dist/node.mjs    the Node entry (startNodeRelay), which `relay start --runtime node` runs
-//   dist/client.js   the client SDK (`edge-relay/client`): ESM, platform-neutral, no zod
-//   dist/types/      declarations of the SDK and the Node entry, emitted by tsc
-// Runtime dependencies stay external: they are the package's `dependencies`, installed beside it.
+//   dist/client.js   `edge-relay/client`: the client SDK: ESM, platform-neutral, no zod
+//   dist/types/      declarations of the above, emitted by tsc
+// The package `@edge-relay/client` (packages/client, docs/client.md "Installing"): the same SDK build and its
+// declarations in packages/client/dist/, so a client-only install pulls in no server dependency.
+// Runtime dependencies stay external: they are each package's `dependencies`, installed beside it.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
 const root = join(import.meta.dirname, "..");
 const dist = join(root, "dist");
 const types = join(dist, "types");
+const clientEntry = join(types, "client", "index.d.ts");
 /** The declaration files the package exports; everything they do not import is left out. */
-const DECLARATION_ENTRIES = [join(types, "client", "index.d.ts"), join(types, "entry", "node.d.ts")];
+const DECLARATION_ENTRIES = [
+  clientEntry,
+  join(types, "entry", "node.d.ts"),
+  join(types, "relay", "index.d.ts"),
+  join(types, "proxy", "index.d.ts"),
+];
+/** The client-only package: packages/client/dist/{index.js, types/}. */
+const clientPackageDist = join(root, "packages", "client", "dist");
 
 async function bundle(entry: string, outfile: string, platform: "node" | "neutral"): Promise<void> {
   await build({
@@ -55,12 +67,26 @@ function emitDeclarations(): void {
     console.warn(`build-dist: tsc reported errors (declarations emitted anyway):\n${stdout}${stderr}`);
   }
   const reachable = new Set<string>();
+  for (const entry of DECLARATION_ENTRIES) for (const file of rewriteImports(entry)) reachable.add(file);
+  for (const entry of readdirSync(types, { recursive: true, withFileTypes: true })) {
+    const file = join(entry.parentPath, entry.name);
+    if (entry.isFile() && !reachable.has(file)) rmSync(file);
+  }
+  removeEmptyDirectories(types);
+}
+
+/**
+ * Makes the declarations reachable from `entry` importable from any moduleResolution (`./x.ts` -> `./x.js`) and
+ * returns them. Idempotent: a file already rewritten has no `.ts` import left.
+ */
+function rewriteImports(entry: string): Set<string> {
+  const reachable = new Set<string>();
   const visit = (file: string) => {
     if (reachable.has(file)) return;
     if (!existsSync(file)) throw new Error(`declaration ${relative(root, file)} was not emitted`);
     reachable.add(file);
     const text = readFileSync(file, "utf8").replace(
-      /(from\s+|import\()(["'])(\.\.?\/[^"']+)\.ts\2/g,
+      /(from\s+|import\()(["'])(\.\.?\/[^"']+)\.(ts|js)\2/g,
       (_match, lead: string, quote: string, path: string) => {
         visit(resolve(dirname(file), `${path}.d.ts`));
         return `${lead}${quote}${path}.js${quote}`;
@@ -68,12 +94,20 @@ function emitDeclarations(): void {
     );
     writeFileSync(file, text);
   };
-  for (const entry of DECLARATION_ENTRIES) visit(entry);
-  for (const entry of readdirSync(types, { recursive: true, withFileTypes: true })) {
-    const file = join(entry.parentPath, entry.name);
-    if (entry.isFile() && !reachable.has(file)) rmSync(file);
+  visit(entry);
+  return reachable;
+}
+
+/** packages/client/dist: the SDK bundle and the declarations it needs, at the same relative paths. */
+function buildClientPackage(): void {
+  rmSync(clientPackageDist, { recursive: true, force: true });
+  mkdirSync(clientPackageDist, { recursive: true });
+  cpSync(join(dist, "client.js"), join(clientPackageDist, "index.js"));
+  for (const file of rewriteImports(clientEntry)) {
+    const target = join(clientPackageDist, "types", relative(types, file));
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(file, target);
   }
-  removeEmptyDirectories(types);
 }
 
 function removeEmptyDirectories(directory: string): void {
@@ -92,11 +126,16 @@ export async function buildDist(): Promise<void> {
   rmSync(dist, { recursive: true, force: true });
   await bundle("src/cli/main.ts", "cli.mjs", "node");
   await bundle("src/entry/node.ts", "node.mjs", "node");
+  await bundle("src/relay/index.ts", "relay.mjs", "neutral");
+  await bundle("src/proxy/index.ts", "proxy.mjs", "node");
   await bundleClient();
   emitDeclarations();
+  buildClientPackage();
 }
 
 if (import.meta.main) {
   await buildDist();
-  console.log(`built ${relative(process.cwd(), dist) || "."}: cli.mjs, node.mjs, client.js, types/`);
+  console.log(
+    `built ${relative(process.cwd(), dist) || "."} (cli, node, relay, proxy, client, types) and packages/client/dist`,
+  );
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createProxy } from "../proxy/index.ts";
 import { DEFAULT_SHUTDOWN_MS } from "../relay/config.ts";
+import { DEV_SECRET_FILE, devSecret } from "./dev-secret.ts";
 import { UnavailableError } from "./exit-codes.ts";
 import { freePort } from "./free-port.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
@@ -32,6 +33,8 @@ export interface LocalStackOptions {
   readyTimeoutMs?: number;
   /** Aborting during start-up stops what already runs and rejects with StartInterrupted. */
   signal?: AbortSignal;
+  /** Where the generated dev secret is kept when RELAY_JWT_SECRET is unset (default ./.relay-dev-secret). */
+  devSecretFile?: string;
 }
 
 /** Start-up was interrupted (Ctrl-C) through `signal`; everything started so far was stopped. */
@@ -127,9 +130,17 @@ async function bringUp(
   cleanups.push(() => proxy.close());
   log(`proxy        ready at ${proxyAddress.url}`);
 
-  const jwtSecret = options.env.RELAY_JWT_SECRET || randomBytes(32).toString("hex");
-  if (!options.env.RELAY_JWT_SECRET)
-    log("auth         RELAY_JWT_SECRET is unset: generated a random dev secret for this run");
+  let jwtSecret = options.env.RELAY_JWT_SECRET;
+  if (!jwtSecret) {
+    const file = options.devSecretFile ?? join(process.cwd(), DEV_SECRET_FILE);
+    const dev = await devSecret(file);
+    jwtSecret = dev.secret;
+    log(
+      dev.created
+        ? `auth         RELAY_JWT_SECRET is unset: generated a dev secret and saved it in ${file} (tokens survive restarts; delete the file to rotate it)`
+        : `auth         RELAY_JWT_SECRET is unset: using the dev secret saved in ${file}`,
+    );
+  }
   const relayEnv: Record<string, string> = {
     ...relaySettings(options.env),
     RELAY_JWT_SECRET: jwtSecret,

@@ -1,15 +1,21 @@
 import { Command, CommanderError } from "commander";
 import { deleteCommand, getCommand, keysCommand, setCommand } from "./commands/kv.ts";
+import { proxyCommand } from "./commands/proxy.ts";
 import { publishCommand } from "./commands/publish.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { startCommand } from "./commands/start.ts";
 import { subscribeCommand } from "./commands/subscribe.ts";
 import { tokenCommand } from "./commands/token.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import { packageVersion } from "./version.ts";
 
 /** The `relay` command. Data goes to stdout, progress and errors to stderr; exit codes are in exit-codes.ts. */
 export function buildProgram(): Command {
   const program = new Command("relay")
-    .description("Edge relay from a terminal: KV, publish/subscribe, tokens, and the local stack")
+    .description(
+      "Edge relay from a terminal: KV, publish/subscribe, tokens, the local stack and the REST proxy",
+    )
+    .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
   for (const command of [
@@ -21,6 +27,8 @@ export function buildProgram(): Command {
     subscribeCommand(),
     tokenCommand(),
     startCommand(),
+    serveCommand(),
+    proxyCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(add --help for usage)"));
   }

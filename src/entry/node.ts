@@ -13,9 +13,11 @@ export interface NodeRelay {
 }
 
 /**
- * Node entry: `node src/entry/node.ts` (Node ≥ 22.6 strips the types). Listens on HOST:PORT
- * (default 127.0.0.1:8787) and reads the relay's config from process.env once. SIGTERM/SIGINT drain it
- * (docs/sse.md#shutdown): exit 0 when everything finished, 1 when RELAY_SHUTDOWN_MS cut what was left.
+ * Node entry: `startNodeRelay(env)` listens on HOST:PORT (default 127.0.0.1:8787) with the relay's config read
+ * from `env` once. `relay serve` runs it on any Node >= 20 (docs/deploy.md); running this file directly needs a
+ * Node that strips types (>= 22.18) or the build, dist/node.mjs.
+ * SIGTERM/SIGINT drain it (docs/sse.md#shutdown): exit 0 when everything finished, 1 when RELAY_SHUTDOWN_MS
+ * cut what was left.
  */
 export function startNodeRelay(env: Record<string, string | undefined> = process.env): Promise<NodeRelay> {
   const config = parseConfig(env);

@@ -16,8 +16,13 @@ export const SRH_TOKENS_FILE = "srh-config/tokens.json";
  * `SRH_CONNECTION_STRING`, `SRH_PORT`, `SRH_IPV6`, and `srh-config/tokens.json` in file mode), so an SRH
  * deployment switches over with no change. Throws commander's error on bad input.
  */
-export function parseProxyCli(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): ProxyCliConfig {
-  const program = new Command("proxy")
+export function parseProxyCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+  programName = "proxy",
+): ProxyCliConfig {
+  const program = new Command(programName)
     .description("Upstash-compatible REST proxy in front of a Redis server")
     .exitOverride()
     .configureOutput({ writeErr: () => {} }); // errors are reported by main, once

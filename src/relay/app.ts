@@ -7,11 +7,12 @@ import { authenticate } from "./auth/middleware.ts";
 import type { RelayConfig } from "./config.ts";
 import type { RelayEnv } from "./context.ts";
 import { errorToResponse } from "./http/errors.ts";
+import { answerWrongMethods } from "./http/method-not-allowed.ts";
 import type { ChannelHub } from "./hub/channel-hub.ts";
 import { pageRoutes } from "./page/route.ts";
 import { createRelayRedis, type RedisCallCounter, type RelayRedisOptions } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
-import { eventsRoutes } from "./routes/events.ts";
+import { EVENT_STREAM_PATHS, eventsRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { kvRoutes } from "./routes/kv.ts";
 import { messagesRoutes } from "./routes/messages.ts";
@@ -45,9 +46,6 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   const app = new Hono<RelayEnv>();
 
   app.onError(errorToResponse);
-  app.notFound((c) => {
-    throw new ProblemError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
-  });
 
   app.use(async (c, next) => {
     const counter: RedisCallCounter = { count: 0 };
@@ -92,6 +90,17 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   // Live delivery: SSE and history/long-poll.
   app.route("/v1", eventsRoutes); // GET /v1/events, GET /v1/channels/:channel/events
   app.route("/v1", messagesRoutes); // GET /v1/channels/:channel/messages (history + long-poll)
+
+  // Last: a known path asked with another method is 405 with Allow, not 404.
+  answerWrongMethods(
+    app,
+    EVENT_STREAM_PATHS.map((path) => `/v1${path}`),
+  );
+  // A route rather than app.notFound: a parent app that mounts the relay keeps its own notFound, and this one
+  // still answers a problem for any unknown path under the mount.
+  app.all("*", (c) => {
+    throw new ProblemError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
 
   return app;
 }

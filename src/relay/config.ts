@@ -133,11 +133,15 @@ export class ConfigError extends Error {
 /** The variables read; entries copy exactly these out of their runtime's environment. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
 
-/** Parses the environment once. Throws ConfigError naming every bad variable. */
-export function parseConfig(env: Readonly<Record<string, unknown>>): RelayConfig {
+/**
+ * Parses the environment once. Throws ConfigError naming every bad variable. `env` is any object with the
+ * variables as properties: `process.env`, a Worker's typed `Env`, a literal.
+ */
+export function parseConfig(env: object): RelayConfig {
+  const variables = env as Readonly<Record<string, unknown>>;
   const picked: Record<string, unknown> = {};
   for (const name of CONFIG_VARIABLES) {
-    const value = env[name];
+    const value = variables[name];
     if (value !== undefined) picked[name] = typeof value === "string" ? value : String(value);
   }
   const result = envSchema.safeParse(picked);

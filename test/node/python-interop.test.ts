@@ -1,11 +1,9 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../../src/relay/app.ts";
 import { parseConfig } from "../../src/relay/config.ts";
-import { PUBLISH_LUA } from "../../src/relay/redis/publish-script.ts";
 import { uniqueName } from "../scenarios/harness.ts";
 
 /**
@@ -23,12 +21,6 @@ const app = createApp({
   }),
 });
 const env = { ...process.env, REDIS_URL: inject("redisUrl") };
-let scratch: string;
-
-beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), "relay-python-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function findPythonWithRedis(): string {
   const candidates = [process.env.PYTHON, "python3", "/usr/bin/python3"].filter((c): c is string =>
@@ -112,6 +104,17 @@ describe("a Python redis-py process next to the relay", () => {
     expect(read.status, read.stderr).toBe(0);
     expect(JSON.parse(read.stdout)).toEqual({ mode: "fast", limits: [1, 2] });
 
+    const text = uniqueName("py-text");
+    const putText = await app.request(`/v1/kv/${text}`, {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "plain words",
+    });
+    expect(putText.status).toBe(201);
+    const readText = runPython(["get", text]);
+    expect(readText.status, readText.stderr).toBe(0);
+    expect(JSON.parse(readText.stdout)).toBe("plain words");
+
     const own = uniqueName("py-own");
     const write = runPython(["set", own, '{"from": "python"}']);
     expect(write.status, write.stderr).toBe(0);
@@ -123,15 +126,13 @@ describe("a Python redis-py process next to the relay", () => {
 
   it("publishes durably with the relay's script: the message is in history like an HTTP publish", async () => {
     const channel = uniqueName("py-durable");
-    const script = join(scratch, "publish.lua");
-    writeFileSync(script, PUBLISH_LUA);
     const viaHttp = await app.request(`/v1/channels/${channel}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: '{"n":1}',
     });
     expect(viaHttp.status).toBe(201);
-    const published = runPython(["publish", channel, '{"n": 2}', "--script", script, "--event", "py"]);
+    const published = runPython(["publish", channel, '{"n": 2}', "--event", "py"]); // the shipped publish.lua
     expect(published.status, published.stderr).toBe(0);
     const { stream_id: streamId } = JSON.parse(published.stdout) as { stream_id: string };
 
@@ -148,4 +149,57 @@ describe("a Python redis-py process next to the relay", () => {
     ]);
     expect(body.messages[1]?.id).toContain(streamId);
   });
+
+  it("the README's Python snippet runs as printed: REDIS_URL from npm start, JSON and text payloads", async () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const block = /And a plain Redis process[\s\S]*?```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, "the README has the snippet").toBeTruthy();
+    // Only the names change, so parallel tests cannot meet on "config" and "orders".
+    const key = uniqueName("readme-config");
+    const channel = uniqueName("readme-orders");
+    const code = (block as string)
+      .replaceAll('"config"', JSON.stringify(key))
+      .replaceAll('"orders"', JSON.stringify(channel));
+    const put = await app.request(`/v1/kv/${key}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"mode":"fast"}',
+    });
+    expect(put.status).toBe(201);
+    const child = spawn(python, ["-u", "-c", code], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const publish = (body: string, type: string) =>
+      app.request(`/v1/channels/${channel}/messages`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body,
+      });
+    try {
+      // Subscribed once a warm-up message comes back (the snippet prints no "ready" line).
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes("'warm'") && Date.now() < deadline && child.exitCode === null) {
+        await publish('{"warm":1}', "application/json");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(stdout, stderr).toContain("'warm'");
+      await publish("plain words, not JSON", "text/plain");
+      await publish('{"n":1}', "application/json");
+      while (!stdout.includes("{'n': 1}") && Date.now() < deadline && child.exitCode === null)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const lines = stdout
+        .trim()
+        .split("\n")
+        .filter((line) => !line.includes("'warm'"));
+      expect(lines, stderr).toEqual(["{'mode': 'fast'}", "plain words, not JSON", "{'n': 1}"]);
+    } finally {
+      child.kill();
+    }
+  }, 40_000);
 });

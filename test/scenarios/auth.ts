@@ -223,11 +223,11 @@ export const authScenarios: Scenario[] = [
     },
   },
   {
-    name: "errors: unknown routes and methods are 404 problems",
+    name: "errors: unknown routes are 404 problems; a known route with another method is 405 (test/scenarios/methods.ts)",
     async run(target) {
       await expectProblem(await target.fetch("/nope"), 404, "not_found");
       await expectProblem(await authed(target, "admin", "/v1/nope"), 404, "not_found");
-      await expectProblem(await authed(target, "admin", "/v1/publish"), 404, "not_found");
+      await expectProblem(await authed(target, "admin", "/v1/publish"), 405, "method_not_allowed");
     },
   },
 ];

@@ -2,6 +2,7 @@ import { describe, it } from "vitest";
 import { authScenarios } from "../scenarios/auth.ts";
 import { hostileScenarios } from "../scenarios/hostile.ts";
 import { kvScenarios } from "../scenarios/kv.ts";
+import { methodScenarios } from "../scenarios/methods.ts";
 import { publishScenarios } from "../scenarios/publish.ts";
 import { reservedScenarios } from "../scenarios/reserved.ts";
 import { workersTarget } from "./target.ts";
@@ -14,6 +15,7 @@ const suites = {
   auth: authScenarios,
   hostile: hostileScenarios,
   reserved: reservedScenarios,
+  methods: methodScenarios,
 };
 
 for (const [suite, scenarios] of Object.entries(suites)) {

@@ -28,25 +28,25 @@ export function queryOf<S extends z.ZodType>(c: Context, schema: S): z.output<S>
 }
 
 /**
- * The raw path segment(s) after `prefix`, percent-decoded strictly: a malformed escape or invalid UTF-8
- * is a 400 instead of being passed through as literal text.
+ * A path parameter by name, read from the route the request matched (so the relay works mounted under any base
+ * path, docs/deploy.md). Hono percent-decodes parameters leniently, passing a malformed escape or invalid UTF-8
+ * through as literal text; the path is checked strictly first so those are a 400 instead.
  */
-export function rawPathParam(c: Context, prefix: string, what: string): string {
-  const path = new URL(c.req.url).pathname;
-  const raw = path.slice(prefix.length);
+export function pathParam(c: Context, name: string, what: string): string {
   try {
-    return decodeURIComponent(raw);
+    decodeURIComponent(new URL(c.req.url).pathname);
   } catch {
     throw new ProblemError("invalid_name", `the ${what} in the path is not valid percent-encoded UTF-8`);
   }
+  return c.req.param(name) ?? "";
 }
 
 /**
- * `/v1/kv/<key>`: a KV key, validated (1-512 bytes, no whitespace or control characters, not relay:). With
+ * `…/v1/kv/<key>`: a KV key, validated (1-512 bytes, no whitespace or control characters, not relay:). With
  * RELAY_KV_PREFIX in front it must not start with relay: either (prefix `rel` + key `ay:{ch}:epoch`).
  */
 export function kvKeyParam(c: Context, kvPrefix: string): string {
-  const key = parseOrThrow(kvKeySchema, rawPathParam(c, "/v1/kv/", "key"), "invalid_name", "key");
+  const key = parseOrThrow(kvKeySchema, pathParam(c, "key", "key"), "invalid_name", "key");
   if (isReservedName(kvPrefix + key)) {
     throw new ProblemError(
       "invalid_name",
@@ -56,15 +56,7 @@ export function kvKeyParam(c: Context, kvPrefix: string): string {
   return key;
 }
 
-/** `/v1/channels/<channel>[/...]`: a channel name, validated. */
+/** `…/v1/channels/<channel>[/...]`: a channel name, validated. */
 export function channelParam(c: Context): string {
-  const path = new URL(c.req.url).pathname;
-  const raw = path.slice("/v1/channels/".length).split("/")[0] ?? "";
-  let channel: string;
-  try {
-    channel = decodeURIComponent(raw);
-  } catch {
-    throw new ProblemError("invalid_name", "the channel in the path is not valid percent-encoded UTF-8");
-  }
-  return parseOrThrow(channelNameSchema, channel, "invalid_name", "channel");
+  return parseOrThrow(channelNameSchema, pathParam(c, "channel", "channel"), "invalid_name", "channel");
 }

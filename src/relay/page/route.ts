@@ -37,7 +37,15 @@ const SECURITY_HEADERS: Record<string, string> = {
  */
 export function pageRoutes(): Hono {
   const page = new Hono();
-  page.get("/", (c) => serveAsset(c.req.raw, PAGE_HTML, "text/html; charset=utf-8"));
+  page.get("/", (c) => {
+    // Mounted (`parent.route("/relay", app)`), "/" is "/relay": redirect to "/relay/" so the page's relative
+    // asset and API URLs resolve under the mount.
+    const url = new URL(c.req.url);
+    if (!url.pathname.endsWith("/")) return c.redirect(`${url.pathname}/${url.search}`, 308);
+    return serveAsset(c.req.raw, PAGE_HTML, "text/html; charset=utf-8");
+  });
+  // The same page at the mount's trailing slash ("/relay/"), which "/" does not match once mounted.
+  page.get("/:trailingSlash{^$}", (c) => serveAsset(c.req.raw, PAGE_HTML, "text/html; charset=utf-8"));
   page.get("/page/style.css", (c) => serveAsset(c.req.raw, PAGE_CSS, "text/css; charset=utf-8"));
   page.get("/page/app.js", (c) => serveAsset(c.req.raw, PAGE_SCRIPT, "text/javascript; charset=utf-8"));
   return page;

@@ -18,7 +18,7 @@ interface EventsRequest {
 }
 
 /**
- * SSE (design §3, §4): `GET /v1/events?channel=a&channel=b&pattern=p.*[&raw=1]` and
+ * SSE (docs/api.md, docs/sse.md): `GET /v1/events?channel=a&channel=b&pattern=p.*[&raw=1]` and
  * `GET /v1/channels/:channel/events` (the same as `/v1/events?channel=:channel`).
  */
 export const eventsRoutes = new Hono<RelayEnv>()
@@ -26,6 +26,9 @@ export const eventsRoutes = new Hono<RelayEnv>()
   .get("/channels/:channel/events", (c) =>
     serveEvents(c, [channelParam(c), ...(c.req.queries("channel") ?? [])]),
   );
+
+/** The event-stream paths (relative to /v1): GET only, HEAD is refused (see serveEvents). */
+export const EVENT_STREAM_PATHS = ["/events", "/channels/:channel/events"] as const;
 
 async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promise<Response> {
   if (c.req.method === "HEAD") {
@@ -35,7 +38,7 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
     });
   }
   const request = parseEventsRequest(c, channelParams);
-  // 403 after every 400 (design §3 error order); one scope per channel, a pattern needs a glob covering it.
+  // 403 after every 400 (docs/api.md error order); one scope per channel, a pattern needs a glob covering it.
   for (const channel of request.channels) requireScope(c, "subscribe", channel);
   for (const pattern of request.patterns) requirePatternScope(c, pattern);
   const { config, redis, claims } = c.var;
@@ -101,7 +104,7 @@ function rawResume(c: Context<RelayEnv>): null {
   return null;
 }
 
-/** `Last-Event-ID` (what EventSource sends on reconnect) wins over `?lastEventId=` (design §2). */
+/** `Last-Event-ID` (what EventSource sends on reconnect) wins over `?lastEventId=` (docs/sse.md). */
 function parseResume(c: Context<RelayEnv>): Map<string, ChannelPosition> | null {
   const header = c.req.header("last-event-id");
   const query = c.req.query("lastEventId");

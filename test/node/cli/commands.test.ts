@@ -8,7 +8,7 @@ import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";
 const GC_PRESSURE = fileURLToPath(new URL("./gc-pressure.mjs", import.meta.url));
 
 const stack = useRelay();
-const COMMANDS = ["set", "get", "del", "keys", "publish", "subscribe", "token", "start"];
+const COMMANDS = ["set", "get", "del", "keys", "publish", "subscribe", "token", "start", "serve", "proxy"];
 
 async function asAdmin() {
   return { RELAY_URL: stack.relay.url, RELAY_TOKEN: await token("admin") };

@@ -18,13 +18,18 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Starts `relay <args>` as a process (the bin, as a user runs it); `nodeArgs` go to node before the bin. */
+/**
+ * Starts `relay <args>` as a process (the bin, as a user runs it); `nodeArgs` go to node before the bin, `cwd` is
+ * the directory it runs in (default: this one).
+ */
 export function spawnCli(
   args: string[],
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  cwd?: string,
 ): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, RELAY_BIN, ...args], {
+    ...(cwd ? { cwd } : {}),
     env: cleanEnv(env),
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -57,24 +62,39 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 
 /** Resolves with everything written to stderr up to and including the first line matching `pattern`. */
 export function stderrUntil(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  return outputUntil(child, "stderr", pattern, timeoutMs);
+}
+
+/** Resolves with everything written to stdout up to and including the first line matching `pattern`. */
+export function stdoutUntil(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  return outputUntil(child, "stdout", pattern, timeoutMs);
+}
+
+function outputUntil(
+  child: ChildProcess,
+  name: "stdout" | "stderr",
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<string> {
+  const stream = child[name];
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(
-      () => reject(new Error(`no stderr line matched ${pattern} in ${timeoutMs} ms:\n${seen}`)),
+      () => reject(new Error(`no ${name} line matched ${pattern} in ${timeoutMs} ms:\n${seen}`)),
       timeoutMs,
     );
     const onData = (chunk: Buffer | string) => {
       seen += chunk.toString();
       if (pattern.test(seen)) {
         clearTimeout(timer);
-        child.stderr?.off("data", onData);
+        stream?.off("data", onData);
         resolve(seen);
       }
     };
-    child.stderr?.on("data", onData);
+    stream?.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`the CLI exited (code ${code}) before stderr matched ${pattern}:\n${seen}`));
+      reject(new Error(`the CLI exited (code ${code}) before ${name} matched ${pattern}:\n${seen}`));
     });
   });
 }

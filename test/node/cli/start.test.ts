@@ -1,4 +1,7 @@
 import { type ChildProcess, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { mintToken } from "../../../src/cli/token.ts";
 import { createClient } from "../../../src/client/index.ts";
@@ -78,13 +81,15 @@ function printed(stderr: string, name: string): string {
 
 describe("relay start (the local stack of npm start)", () => {
   it("brings up redis-server, the proxy and wrangler dev, prints URLs and a dev token, and SIGINT stops every child", async () => {
-    const stack = spawnCli(["start"], { PORT: "0", RELAY_MAX_BODY: "64" });
+    const cwd = mkdtempSync(join(tmpdir(), "relay-start-"));
+    onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
+    const stack = spawnCli(["start"], { PORT: "0", RELAY_MAX_BODY: "64" }, [], cwd);
     const done = finished(stack);
     onTestFinished(() => stopIfRunning(stack));
     const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 150_000);
     for (const component of ["redis        ready", "proxy        ready", "relay        ready"])
       expect(stderr).toContain(component);
-    expect(stderr).toContain("generated a random dev secret");
+    expect(stderr).toContain("generated a dev secret and saved it in");
 
     const client = createClient({ url: printed(stderr, "RELAY_URL"), token: printed(stderr, "RELAY_TOKEN") });
     const key = unique("start");
@@ -106,6 +111,45 @@ describe("relay start (the local stack of npm start)", () => {
     expect(Date.now() - signalledAt).toBeLessThan(STOP_BOUND_MS);
     expect(survivors(children)).toEqual([]);
   }, 200_000);
+
+  it("without RELAY_JWT_SECRET the generated dev secret is kept in ./.relay-dev-secret: a token survives a restart", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "relay-start-"));
+    onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
+    const run = async () => {
+      const stack = spawnCli(
+        ["start", "--runtime", "node", "--quiet"],
+        { PORT: "0", REDIS_URL: inject("redisUrl") },
+        [],
+        cwd,
+      );
+      const done = finished(stack);
+      onTestFinished(() => stopIfRunning(stack));
+      const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 120_000);
+      return {
+        stack,
+        done,
+        stderr,
+        url: printed(stderr, "RELAY_URL"),
+        token: printed(stderr, "RELAY_TOKEN"),
+      };
+    };
+    const first = await run();
+    expect(first.stderr).toContain("generated a dev secret and saved it in");
+    const file = join(cwd, ".relay-dev-secret");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    first.stack.kill("SIGINT");
+    expect((await first.done).code).toBe(0);
+
+    const second = await run();
+    expect(second.stderr).toContain(`using the dev secret saved in ${file}`);
+    const key = unique("restart");
+    // The first run's token, against the restarted relay.
+    const client = createClient({ url: second.url, token: first.token });
+    await client.kv.set(key, "kept");
+    expect((await client.kv.get(key))?.value).toBe("kept");
+    second.stack.kill("SIGINT");
+    expect((await second.done).code).toBe(0);
+  }, 300_000);
 
   it("with REDIS_URL spawns no redis-server; --runtime node serves the same relay; RELAY_JWT_SECRET is used as given; SIGTERM drains open streams", async () => {
     const secret = "a-secret-the-test-knows";

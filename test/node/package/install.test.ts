@@ -3,11 +3,15 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { build } from "esbuild";
 import { verify } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
+import { startNodeRelay } from "../../../src/entry/node.ts";
 import { cleanEnv, finished, stderrUntil } from "../cli/run-cli.ts";
 import {
+  installedPackages,
   installFromGit,
+  installIntoNewProject,
   nodeBinaries,
   type PackedInstall,
   packAndInstall,
@@ -39,18 +43,23 @@ describe("the packed package, installed into a fresh project", () => {
     for (const needed of [
       "package.json",
       "README.md",
+      "LICENSE",
       "bin/relay.mjs",
       "dist/cli.mjs",
       "dist/node.mjs",
       "dist/client.js",
+      "dist/relay.mjs",
+      "dist/proxy.mjs",
       "dist/types/client/index.d.ts",
       "dist/types/entry/node.d.ts",
+      "dist/types/relay/index.d.ts",
+      "dist/types/proxy/index.d.ts",
       "docs/client.md",
       "docs/cli.md",
     ]) {
       expect(files).toContain(needed);
     }
-    expect(files.filter((file) => /^(src|test|bench|scripts|examples)\//.test(file))).toEqual([]);
+    expect(files.filter((file) => /^(src|test|bench|scripts|examples|packages)\//.test(file))).toEqual([]);
     expect(existsSync(join(pkg.installed, "src"))).toBe(false);
   });
 
@@ -61,9 +70,14 @@ describe("the packed package, installed into a fresh project", () => {
       expect(help.stderr).toBe("");
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: relay \[options\] \[command\]/);
-      for (const command of ["set", "get", "publish", "subscribe", "token", "start"]) {
+      for (const command of ["set", "get", "publish", "subscribe", "token", "start", "serve", "proxy"]) {
         expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
       }
+      const version = await relay(node, ["--version"]);
+      expect(version).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+      const proxyHelp = await relay(node, ["proxy", "--help"]);
+      expect(proxyHelp.code).toBe(0);
+      expect(proxyHelp.stdout).toMatch(/^Usage: relay proxy \[options\]/);
 
       const minted = await relay(node, ["token", "--secret", "s", "--scope", "admin"]);
       expect(minted.stderr).toBe("");
@@ -121,6 +135,32 @@ describe("the packed package, installed into a fresh project", () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).toContain("relay start: stopped");
   }, 150_000);
+
+  it.each(NODES)(
+    "relay serve runs the relay from the build with %s (the Node story of docs/deploy.md); SIGTERM stops it",
+    async (node) => {
+      const server = spawn(node, [relayBin(), "serve", "--port", "0"], {
+        cwd: pkg.app,
+        env: cleanEnv({
+          UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
+          UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+          RELAY_AUTH: "none",
+        }),
+        stdio: "pipe",
+      });
+      const done = finished(server);
+      onTestFinished(() => {
+        if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+      });
+      const banner = await stderrUntil(server, /relay serve: listening on \S+/, 60_000);
+      const url = /listening on (\S+)/.exec(banner)?.[1] as string;
+      const health = await fetch(`${url}/healthz`);
+      expect([health.status, await health.json()]).toEqual([200, { ok: true }]);
+      server.kill("SIGTERM");
+      expect((await done).code).toBe(0);
+    },
+    90_000,
+  );
 
   it.each(NODES)(
     "an ESM script imports edge-relay/client and edge-relay/node and round-trips with %s",
@@ -186,6 +226,150 @@ try {
     90_000,
   );
 
+  it.each(NODES)(
+    "edge-relay exports createApp, parseConfig and createProxy: a relay mounted in the user's Hono app, over a proxy, with %s",
+    async (node) => {
+      const script = join(pkg.app, "library.mjs");
+      writeFileSync(
+        script,
+        `import { Hono } from "hono";
+import { createApp, parseConfig, ConfigError } from "edge-relay";
+import { createProxy } from "edge-relay/proxy";
+
+const proxy = createProxy({ redisUrl: process.env.REDIS_URL, token: "library-token", log: () => {} });
+const address = await proxy.listen({ port: 0 });
+try {
+  const config = parseConfig({
+    UPSTASH_REDIS_REST_URL: address.url,
+    UPSTASH_REDIS_REST_TOKEN: "library-token",
+    RELAY_AUTH: "none",
+  });
+  const app = new Hono().route("/relay", createApp({ config }));
+  const key = process.argv[2];
+  const url = "http://app.test/relay/v1/kv/" + encodeURIComponent(key);
+  const put = await app.fetch(new Request(url, { method: "PUT", body: "stored", headers: { "content-type": "text/plain" } }));
+  const got = await app.fetch(new Request(url));
+  let refused;
+  try {
+    parseConfig({});
+  } catch (error) {
+    refused = error instanceof ConfigError;
+  }
+  console.log(JSON.stringify({ put: put.status, got: [got.status, await got.text()], refused }));
+} finally {
+  await proxy.close();
+}
+`,
+      );
+      const key = `pkg/lib/${randomBytes(6).toString("hex")}%`;
+      const { stdout, stderr } = await execFileAsync(node, [script, key], {
+        cwd: pkg.app,
+        env: { ...cleanEnv(), REDIS_URL: inject("redisUrl") },
+        timeout: 60_000,
+      });
+      expect(stderr).toBe("");
+      expect(JSON.parse(stdout)).toEqual({ put: 201, got: [200, "stored"], refused: true });
+    },
+    90_000,
+  );
+
+  it("@edge-relay/client installed alone brings eventsource-parser and nothing of the server", async () => {
+    expect(pkg.client.packedFiles.sort()).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "LICENSE",
+        "dist/index.js",
+        "dist/types/client/index.d.ts",
+      ]),
+    );
+    expect(
+      pkg.client.packedFiles.filter((file) => !/^(dist\/|package\.json|README\.md|LICENSE)/.test(file)),
+    ).toEqual([]);
+    const app = await installIntoNewProject(join(scratch, "client-only"), pkg.client.tarball);
+    expect(installedPackages(app)).toEqual(["@edge-relay/client", "eventsource-parser"]);
+
+    // Bundled for a browser, it holds the SDK and eventsource-parser only.
+    writeFileSync(join(app, "entry.js"), 'export { createClient } from "@edge-relay/client";\n');
+    const bundled = await build({
+      absWorkingDir: app,
+      entryPoints: ["entry.js"],
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "browser",
+      metafile: true,
+      logLevel: "silent",
+    });
+    const packages = new Set(
+      Object.keys(bundled.metafile.inputs).map(
+        (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1],
+      ),
+    );
+    expect([...packages].sort()).toEqual(["@edge-relay/client", "eventsource-parser", undefined]);
+
+    // And it talks to a relay (the Node entry, started here from the sources) from that project.
+    const relay = await startNodeRelay({
+      UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
+      UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+      RELAY_AUTH: "none",
+      HOST: "127.0.0.1",
+      PORT: "0",
+    });
+    onTestFinished(async () => {
+      await relay.close();
+    });
+    const channel = `pkg.client.${randomBytes(6).toString("hex")}`;
+    writeFileSync(
+      join(app, "publish.mjs"),
+      `import { createClient } from "@edge-relay/client";
+const client = createClient({ url: process.argv[2] });
+const sent = await client.publish(process.argv[3], { alone: true });
+const page = await client.history(process.argv[3]);
+console.log(JSON.stringify(page.messages.map((m) => [m.id === sent.id, m.data])));
+`,
+    );
+    const { stdout } = await execFileAsync(process.execPath, ["publish.mjs", relay.url, channel], {
+      cwd: app,
+      env: cleanEnv(),
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout)).toEqual([[true, { alone: true }]]);
+
+    // Its declarations resolve from the package's exports (strict, lib checked).
+    writeFileSync(
+      join(app, "use.ts"),
+      `import { createClient, RelayError, type RelayClient } from "@edge-relay/client";
+export const client: RelayClient = createClient({ url: "http://127.0.0.1:8787" });
+export const isRelayError = (error: unknown): boolean => error instanceof RelayError;
+// @ts-expect-error: keys are strings (fails if the declarations degrade to any)
+void client.kv.get(42);
+`,
+    );
+    const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
+    const checked = await execFileAsync(
+      process.execPath,
+      [
+        tsc,
+        "--strict",
+        "--noEmit",
+        "--module",
+        "NodeNext",
+        "--moduleResolution",
+        "NodeNext",
+        "--target",
+        "ES2022",
+        "--lib",
+        "ES2022,DOM,DOM.Iterable",
+        "--types",
+        "",
+        "use.ts",
+      ],
+      { cwd: app },
+    ).catch((error: { stdout?: string; stderr?: string }) => error);
+    expect(`${checked.stdout ?? ""}${checked.stderr ?? ""}`).toBe("");
+  }, 180_000);
+
   it.each(["NodeNext", "Bundler"])(
     "TypeScript (moduleResolution %s, strict, lib checked) types edge-relay/client from the installed declarations",
     async (resolution) => {
@@ -196,7 +380,10 @@ try {
         join(dir, "use.ts"),
         `import { createClient, json, RelayError, type RelayClient, type SubscriptionEvent } from "edge-relay/client";
 import { startNodeRelay } from "edge-relay/node";
+import { createApp, parseConfig, type RelayConfig } from "edge-relay";
 
+const config: RelayConfig = parseConfig({ RELAY_AUTH: "none" });
+export const relayApp = createApp({ config });
 const client: RelayClient = createClient({ url: "http://127.0.0.1:8787", getToken: async () => "t" });
 export async function use(): Promise<string> {
   const entry = await client.kv.get("k");

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   realpathSync,
   symlinkSync,
   writeFileSync,
@@ -24,11 +25,14 @@ const NOT_COPIED = new Set([
   "coverage",
   ".dev.vars",
   ".env",
+  ".relay-dev-secret",
 ]);
 
 export interface PackedInstall {
   /** Paths inside the tarball (README.md, dist/cli.mjs, …). */
   packedFiles: string[];
+  /** The client-only package (packages/client) packed from the same copy. */
+  client: { tarball: string; packedFiles: string[] };
   /** A fresh project with the tarball installed as a dependency. */
   app: string;
   /** The installed package: app/node_modules/edge-relay. */
@@ -48,7 +52,20 @@ export async function packAndInstall(scratch: string): Promise<PackedInstall> {
   symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
   const tarballs = join(scratch, "tarballs");
   mkdirSync(tarballs);
-  const packed = await npm(["pack", "--json", "--pack-destination", tarballs], copy);
+  const tarball = await pack(copy, tarballs);
+  const client = await pack(join(copy, "packages", "client"), tarballs);
+  const app = await installIntoNewProject(join(scratch, "app"), tarball.path);
+  return {
+    packedFiles: tarball.files,
+    client: { tarball: client.path, packedFiles: client.files },
+    app,
+    installed: join(app, "node_modules", "edge-relay"),
+  };
+}
+
+/** `npm pack` in `directory` (its prepack runs); the tarball's path and the paths inside it. */
+async function pack(directory: string, destination: string): Promise<{ path: string; files: string[] }> {
+  const packed = await npm(["pack", "--json", "--pack-destination", destination], directory);
   // prepack's own output comes first on stdout; the JSON report is the rest.
   const report = JSON.parse(packed.slice(packed.search(/^\[/m))) as {
     filename: string;
@@ -56,19 +73,31 @@ export async function packAndInstall(scratch: string): Promise<PackedInstall> {
   }[];
   const tarball = report[0];
   if (!tarball) throw new Error(`npm pack reported no tarball:\n${packed}`);
+  return { path: join(destination, tarball.filename), files: tarball.files.map((file) => file.path) };
+}
 
-  const app = join(scratch, "app");
+/** A new, empty ESM project at `app` with `tarball` installed as its one dependency, as a user would. */
+export async function installIntoNewProject(app: string, tarball: string): Promise<string> {
   mkdirSync(app);
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-  await npm(
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", join(tarballs, tarball.filename)],
-    app,
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: basename(app), private: true, type: "module" }),
   );
-  return {
-    packedFiles: tarball.files.map((file) => file.path),
-    app,
-    installed: join(app, "node_modules", "edge-relay"),
-  };
+  await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], app);
+  return app;
+}
+
+/** Every package directory under `app`/node_modules (`name` or `@scope/name`), sorted. */
+export function installedPackages(app: string): string[] {
+  const root = join(app, "node_modules");
+  const names: string[] = [];
+  for (const entry of readdirSync(root)) {
+    if (entry.startsWith(".")) continue;
+    if (entry.startsWith("@"))
+      for (const scoped of readdirSync(join(root, entry))) names.push(`${entry}/${scoped}`);
+    else names.push(entry);
+  }
+  return names.sort();
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Scenario } from "../../scenarios/harness.ts";
 import { hostileScenarios } from "../../scenarios/hostile.ts";
 import { kvScenarios } from "../../scenarios/kv.ts";
 import { longPollScenarios, longPollSocketScenarios } from "../../scenarios/longpoll.ts";
+import { methodScenarios } from "../../scenarios/methods.ts";
 import { publishScenarios } from "../../scenarios/publish.ts";
 import { reservedScenarios } from "../../scenarios/reserved.ts";
 import { sseScenarios, sseSocketScenarios } from "../../scenarios/sse.ts";
@@ -17,6 +18,7 @@ export const allSuites: Record<string, Scenario[]> = {
   auth: authScenarios,
   hostile: hostileScenarios,
   reserved: reservedScenarios,
+  methods: methodScenarios,
   sse: [...sseScenarios, ...sseSocketScenarios],
   "long-poll": [...longPollScenarios, ...longPollSocketScenarios],
 };
