@@ -3,8 +3,11 @@
  * Loss, duplicates and order are checked from what subscribers actually received, never assumed.
  */
 export interface DeliveryTracker {
-  /** Marks the moment just before message `seq` is handed to the publisher. */
-  published(seq: number): void;
+  /**
+   * Marks when message `seq` counts as sent: by default now (just before it is handed to the publisher); open-loop
+   * scenarios pass the scheduled time, so a publisher that fell behind shows in the latency.
+   */
+  published(seq: number, at?: number): void;
   /** Redis itself emitted message `seq` (seen by a tap subscriber on the raw mirror channel); first call counts. */
   emitted(seq: number): void;
   /** One subscriber received message `seq` (call in arrival order). */
@@ -20,6 +23,10 @@ export interface DeliveryTracker {
    * with `since: "emitted"` Redis→receipt (only messages the tap saw).
    */
   latencies(from: number, to: number, since?: "published" | "emitted"): number[];
+  /** Delays in ms from the moments in `origin` (seq → performance.now()) to each first receipt, for [from, to). */
+  latenciesSince(origin: ReadonlyMap<number, number>, from: number, to: number): number[];
+  /** When message `seq` counted as sent (see `published`), if it was. */
+  sentAt(seq: number): number | undefined;
   /** Publish→Redis delays in ms of the messages the tap saw in [from, to). */
   publishToRedis(from: number, to: number): number[];
   /** Arrival time (performance.now()) of the last receipt of any message in [from, to). */
@@ -64,9 +71,24 @@ export function createDeliveryTracker(subscribers: number): DeliveryTracker {
     });
   }
 
+  function latenciesSince(origin: ReadonlyMap<number, number>, from: number, to: number): number[] {
+    const delays: number[] = [];
+    for (const log of received) {
+      const seen = new Set<number>();
+      log.seqs.forEach((seq, index) => {
+        const start = origin.get(seq);
+        if (seq < from || seq >= to || start === undefined || seen.has(seq)) return;
+        seen.add(seq);
+        delays.push((log.times[index] ?? start) - start);
+      });
+    }
+    return delays;
+  }
+
   return {
-    published(seq) {
-      sentAt.set(seq, performance.now());
+    latenciesSince,
+    published(seq, at = performance.now()) {
+      sentAt.set(seq, at);
     },
     emitted(seq) {
       if (!emittedAt.has(seq)) emittedAt.set(seq, performance.now());
@@ -89,19 +111,9 @@ export function createDeliveryTracker(subscribers: number): DeliveryTracker {
     get total() {
       return total;
     },
+    sentAt: (seq) => sentAt.get(seq),
     latencies(from, to, since = "published") {
-      const origin = since === "published" ? sentAt : emittedAt;
-      const delays: number[] = [];
-      for (const log of received) {
-        const seen = new Set<number>();
-        log.seqs.forEach((seq, index) => {
-          const start = origin.get(seq);
-          if (seq < from || seq >= to || start === undefined || seen.has(seq)) return;
-          seen.add(seq);
-          delays.push((log.times[index] ?? start) - start);
-        });
-      }
-      return delays;
+      return latenciesSince(since === "published" ? sentAt : emittedAt, from, to);
     },
     publishToRedis(from, to) {
       const delays: number[] = [];

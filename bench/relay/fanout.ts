@@ -1,4 +1,5 @@
 import { createDeliveryTracker, type DeliveryCheck, type DeliveryTracker } from "./deliveries.ts";
+import { cpuSpent } from "./metering.ts";
 import type { FanoutTarget, OpenSubscribers } from "./targets.ts";
 
 export interface FanoutPlan {
@@ -16,9 +17,6 @@ export interface FanoutSide {
   channel: string;
   /** Messages of the throughput burst, published in batches as fast as they are accepted. */
   burstMessages: number;
-  /** Runs right before this side opens its subscribers and once all are open (memory readings). */
-  beforeOpen?(): Promise<void>;
-  afterOpen?(): Promise<void>;
   /** CPU seconds used so far per process name; sampled around the burst. */
   cpu(): Record<string, number>;
 }
@@ -70,7 +68,6 @@ export async function measureFanoutPair(
   try {
     for (const side of sides) {
       const tracker = createDeliveryTracker(plan.subscribers);
-      await side.beforeOpen?.();
       const openStart = performance.now();
       const subscribers = await side.target.open(side.channel, plan.subscribers, tracker.record);
       const state: SideState = {
@@ -83,7 +80,6 @@ export async function measureFanoutPair(
       };
       states.push(state);
       state.tap = await side.target.tap?.(side.channel, tracker.emitted);
-      await side.afterOpen?.();
     }
 
     const latencyFrom = plan.warmup;
@@ -158,9 +154,7 @@ async function burst(state: SideState, plan: FanoutPlan): Promise<BurstResult> {
   const deliveries = tracker.total - receivedBefore;
   return {
     deliveriesPerSecond: finished > started ? (deliveries / (finished - started)) * 1000 : 0,
-    cpu: Object.fromEntries(
-      Object.entries(cpuAfter).map(([name, used]) => [name, used - (cpuBefore[name] ?? 0)]),
-    ),
+    cpu: cpuSpent(cpuBefore, cpuAfter),
     deliveries,
   };
 }

@@ -4,26 +4,26 @@ import { join } from "node:path";
 import { startRedisServer } from "../../src/cli/redis-server.ts";
 import { mintToken } from "../../src/cli/token.ts";
 import { firstJsonLine, stopChild } from "./child-process.ts";
-import { type NodeRelay, startNodeRelay } from "./node-relay.ts";
-import { startRelayUnderWranglerDev, type WorkerdProcesses } from "./wrangler-dev.ts";
 
 const PROXY_CHILD = join(import.meta.dirname, "proxy-child.ts");
 
 /** Scope of the benchmark's token: auth stays on, and scope globs are matched on every request. */
 export const BENCH_SCOPE = "publish:bench.* subscribe:bench.*";
 
-/** The whole path under test: redis-server, the REST proxy (own process) and the relay under `wrangler dev`. */
+/** What every relay under test shares: redis-server, the REST proxy (own process) and the run's token. */
 export interface RelayBenchStack {
-  relayUrl: string;
   redisUrl: string;
+  redisPid: number;
+  proxyUrl: string;
+  /** The proxy's own bearer token (for the round trip straight to the proxy and its subscribe tap). */
+  proxyToken: string;
+  proxyPid: number;
+  /** Secrets every relay gets: the proxy's URL and token, and the JWT secret. */
+  relaySecrets: Record<string, string>;
   /** `Authorization` header value for a token with `BENCH_SCOPE`. */
   authorization: string;
-  proxyPid: number;
-  redisPid: number;
-  /** The workerd processes of `wrangler dev`: its entry (request forwarding) and the one running the relay. */
-  workerd(): WorkerdProcesses;
-  /** Starts the same relay on Node against the same proxy and secret (stopped with the stack). */
-  startNodeRelay(): Promise<NodeRelay>;
+  /** Registers a cleanup that runs (in reverse order) when the stack stops. */
+  onStop(cleanup: () => Promise<void>): void;
   stop(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ function assertNodeVersion() {
   }
 }
 
-export async function startRelayBenchStack(log: (line: string) => void): Promise<RelayBenchStack> {
+export async function startRelayBenchStack(): Promise<RelayBenchStack> {
   assertNodeVersion();
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -56,28 +56,20 @@ export async function startRelayBenchStack(log: (line: string) => void): Promise
     const { url: proxyUrl } = await firstJsonLine<{ url: string }>(proxy, "the REST proxy", 30_000);
 
     const secret = randomBytes(32).toString("hex");
-    const relaySettings = {
-      UPSTASH_REDIS_REST_URL: proxyUrl,
-      UPSTASH_REDIS_REST_TOKEN: proxyToken,
-      RELAY_JWT_SECRET: secret,
-    };
-    const relay = await startRelayUnderWranglerDev(relaySettings);
-    log(`relay (bundled snapshot) under wrangler dev at ${relay.url}`);
-    cleanups.push(() => relay.stop());
-
     const token = await mintToken({ secret, scope: BENCH_SCOPE, ttlSeconds: 3600, subject: "relay-bench" });
     return {
-      relayUrl: relay.url,
       redisUrl: redis.url,
-      authorization: `Bearer ${token}`,
-      proxyPid: proxy.pid ?? 0,
       redisPid: redis.pid,
-      workerd: relay.workerd,
-      async startNodeRelay() {
-        const nodeRelay = await startNodeRelay(relaySettings);
-        cleanups.push(() => nodeRelay.stop());
-        return nodeRelay;
+      proxyUrl,
+      proxyToken,
+      proxyPid: proxy.pid ?? 0,
+      relaySecrets: {
+        UPSTASH_REDIS_REST_URL: proxyUrl,
+        UPSTASH_REDIS_REST_TOKEN: proxyToken,
+        RELAY_JWT_SECRET: secret,
       },
+      authorization: `Bearer ${token}`,
+      onStop: (cleanup) => cleanups.push(cleanup),
       stop: stopAll,
     };
   } catch (error) {

@@ -39,7 +39,7 @@ export function seqOf(data: unknown): number | undefined {
 const OPEN_CONCURRENCY = 50;
 
 /** Payloads on a shared Redis channel may be anyone's: not JSON means not ours. */
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -60,34 +60,13 @@ export function relayTarget(relayUrl: string, authorization: string, redisUrl: s
   }
   return {
     name: "relay",
-    async open(channel, count, onMessage) {
-      let resets = 0;
-      const url = `${relayUrl}/v1/channels/${encodeURIComponent(channel)}/events`;
-      const subscribers = await openAll(
+    open(channel, count, onMessage) {
+      return openSseSubscribers(
+        `${relayUrl}/v1/channels/${encodeURIComponent(channel)}/events`,
+        authorization,
         count,
-        OPEN_CONCURRENCY,
-        (index) =>
-          openSseSubscriber({
-            url,
-            authorization,
-            onMessage(data) {
-              const seq = seqOf(data);
-              if (seq !== undefined) onMessage(index, seq);
-            },
-            onReset() {
-              resets += 1;
-            },
-          }),
-        (subscriber) => subscriber.close(),
+        onMessage,
       );
-      return {
-        reconnects: () => subscribers.reduce((sum, s) => sum + s.reconnects, 0),
-        resets: () => resets,
-        errors: () => subscribers.flatMap((s) => s.problems),
-        async close() {
-          for (const subscriber of subscribers) subscriber.close();
-        },
-      };
     },
     publish(channel, seq) {
       return post(`/v1/channels/${encodeURIComponent(channel)}/messages`, { seq });
@@ -100,6 +79,67 @@ export function relayTarget(relayUrl: string, authorization: string, redisUrl: s
         const seq = seqOf(parseJson(payload));
         if (seq !== undefined) onSeq(seq);
       });
+    },
+  };
+}
+
+/**
+ * A runtime's fan-out floor (bench/floors): it writes the POSTed body as the frame's data, so the body is shaped
+ * like a relay message (`{"data":{"seq":n}}`) and the same SSE subscriber reads both. The channel is ignored: a
+ * floor serves one set of streams, and scenarios on it run one after the other.
+ */
+export function floorTarget(floorUrl: string): FanoutTarget {
+  async function publish(seq: number): Promise<void> {
+    const response = await fetch(`${floorUrl}/publish`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ data: { seq } }),
+    });
+    const text = await response.text();
+    if (response.status !== 204) throw new Error(`floor POST /publish answered ${response.status}: ${text}`);
+  }
+  return {
+    name: "floor",
+    open: (_channel, count, onMessage) => openSseSubscribers(`${floorUrl}/events`, "", count, onMessage),
+    publish: (_channel, seq) => publish(seq),
+    // The floor has no batch route: one request per message, in order.
+    async publishBatch(_channel, seqs) {
+      for (const seq of seqs) await publish(seq);
+    },
+  };
+}
+
+/** `count` SSE subscribers on `url`, each reporting the `seq` of every message it receives. */
+async function openSseSubscribers(
+  url: string,
+  authorization: string,
+  count: number,
+  onMessage: (subscriber: number, seq: number) => void,
+): Promise<OpenSubscribers> {
+  let resets = 0;
+  const subscribers = await openAll(
+    count,
+    OPEN_CONCURRENCY,
+    (index) =>
+      openSseSubscriber({
+        url,
+        authorization,
+        onMessage(data) {
+          const seq = seqOf(data);
+          if (seq !== undefined) onMessage(index, seq);
+        },
+        onReset() {
+          resets += 1;
+        },
+      }),
+    (subscriber) => subscriber.close(),
+  );
+  return {
+    reconnects: () => subscribers.reduce((sum, s) => sum + s.reconnects, 0),
+    resets: () => resets,
+    errors: () => subscribers.flatMap((s) => s.problems),
+    async close() {
+      for (const subscriber of subscribers) subscriber.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/cli/free-port.ts";
@@ -38,7 +38,10 @@ interface WranglerDevOptions {
  * (wrangler dev has no switch to stop watching). Secrets go through a temporary env file: never argv, never a
  * developer's `.dev.vars`.
  */
-export function startRelayUnderWranglerDev(secrets: Record<string, string>): Promise<WranglerDev> {
+export function startRelayUnderWranglerDev(
+  secrets: Record<string, string>,
+  vars: Record<string, string> = {},
+): Promise<WranglerDev> {
   return startWranglerDev({
     prepare(scratch) {
       const outdir = join(scratch, "build");
@@ -52,7 +55,9 @@ export function startRelayUnderWranglerDev(secrets: Record<string, string>): Pro
           `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
         );
       }
-      return { cwd: ROOT, workerArgs: [join(outdir, "worker.js"), "--no-bundle"] };
+      // Settings beyond the secrets (BENCH_RELAY_ENV, e.g. RELAY_HUB=off) override wrangler.toml's [vars].
+      const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+      return { cwd: ROOT, workerArgs: [join(outdir, "worker.js"), "--no-bundle", ...varArgs] };
     },
     secrets,
     readyPath: "/healthz",
@@ -77,6 +82,23 @@ export function startFloorWorker(): Promise<WranglerDev> {
     readyPath: "/ready",
   });
 }
+
+/**
+ * The Workers fan-out floor: bench/floors/durable-object (a Worker in front of one Durable Object that holds the
+ * streams), copied into the run's scratch directory so the served files cannot change mid-run.
+ */
+export function startDurableObjectFloor(): Promise<WranglerDev> {
+  return startWranglerDev({
+    prepare(scratch) {
+      const dir = join(scratch, "do-floor");
+      cpSync(DO_FLOOR_DIR, dir, { recursive: true });
+      return { cwd: dir, workerArgs: ["--config", "wrangler.toml"] };
+    },
+    readyPath: "/ready",
+  });
+}
+
+const DO_FLOOR_DIR = join(ROOT, "bench/floors/durable-object");
 
 const FLOOR_WORKER = `// Holds each response open with one comment written, like an idle SSE stream.
 const open = new Set();

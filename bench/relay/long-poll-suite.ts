@@ -1,0 +1,66 @@
+import { runLoad } from "../lib/load.ts";
+import { type LongPollPlan, type LongPollResult, measureLongPoll } from "./long-poll.ts";
+import { directLongPollTarget, relayLongPollTarget } from "./long-poll-targets.ts";
+import { channel } from "./open-loop-suite.ts";
+import type { RuntimeName, RuntimeUnderTest } from "./runtimes.ts";
+import type { RelayBenchStack } from "./stack.ts";
+
+export const LONG_POLL: LongPollPlan = { loops: 100, messages: 20, waitSeconds: 10 };
+/** The Workers baseline: as many loops on a route that answers without Redis, for this long. */
+const NO_REDIS_ROUTE_MS = 3000;
+const NO_REDIS_ROUTE_WARMUP_MS = 500;
+
+export interface NoRedisRoute {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LongPollOutcome {
+  plan: LongPollPlan;
+  direct: LongPollResult;
+  runtimes: Array<{
+    runtime: RuntimeName;
+    label: string;
+    relay: LongPollResult;
+    /** Workers only: `loops` concurrent loops on the relay's 404 under the same wrangler dev. */
+    noRedisRoute?: NoRedisRoute;
+  }>;
+}
+
+export async function runLongPollSuite(
+  runtimes: readonly RuntimeUnderTest[],
+  stack: RelayBenchStack,
+  phase: (text: string) => void,
+): Promise<LongPollOutcome> {
+  phase(`long-poll, ${LONG_POLL.loops} loops: direct Redis XREAD BLOCK`);
+  const directPoll = await directLongPollTarget(stack.redisUrl, LONG_POLL.waitSeconds);
+  const direct = await measureLongPoll(directPoll, channel("direct-poll"), LONG_POLL).finally(() =>
+    directPoll.close(),
+  );
+  const results: LongPollOutcome["runtimes"] = [];
+  for (const runtime of runtimes) {
+    phase(`long-poll, ${LONG_POLL.loops} loops: relay on ${runtime.label}`);
+    const target = relayLongPollTarget(runtime.relay.url, stack.authorization, LONG_POLL.waitSeconds);
+    const relay = await measureLongPoll(target, channel(`${runtime.name}-poll`), LONG_POLL);
+    const noRedisRoute =
+      runtime.name === "workers" ? await measureNoRedisRoute(runtime.relay.url, phase) : undefined;
+    results.push({ runtime: runtime.name, label: runtime.label, relay, noRedisRoute });
+  }
+  return { plan: LONG_POLL, direct, runtimes: results };
+}
+
+async function measureNoRedisRoute(relayUrl: string, phase: (text: string) => void): Promise<NoRedisRoute> {
+  phase(`${LONG_POLL.loops} loops on a route without Redis (relay 404) under the same wrangler dev`);
+  const result = await runLoad({
+    concurrency: LONG_POLL.loops,
+    durationMs: NO_REDIS_ROUTE_MS,
+    warmupMs: NO_REDIS_ROUTE_WARMUP_MS,
+    async operation() {
+      const response = await fetch(`${relayUrl}/bench-no-such-route`);
+      await response.text();
+      if (response.status !== 404) throw new Error(`the relay's unrouted path answered ${response.status}`);
+    },
+  });
+  return { requestsPerSecond: result.opsPerSecond, p50: result.p50, p99: result.p99 };
+}
