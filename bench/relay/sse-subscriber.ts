@@ -23,7 +23,7 @@ const DEFAULT_RETRY_MS = 250;
 
 /**
  * An EventSource-like subscriber over Node's fetch and eventsource-parser. It resolves once the response
- * headers arrived, which the relay sends only after its live subscription is confirmed (design §4), and
+ * headers arrived, which the relay sends only after its live subscription is confirmed (docs/sse.md), and
  * resumes from the last id when the server closes the stream, as a browser's EventSource would.
  */
 export async function openSseSubscriber(options: SseSubscriberOptions): Promise<SseSubscriber> {

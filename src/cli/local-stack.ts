@@ -206,7 +206,7 @@ const RUNTIME_LABEL: Record<RelayRuntime, string> = {
   node: "the relay on Node",
 };
 
-/** Every RELAY_* variable of the environment reaches the relay (design §7). */
+/** Every RELAY_* variable of the environment reaches the relay (docs/local-stack.md). */
 export function relaySettings(env: NodeJS.ProcessEnv): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {

@@ -8,7 +8,7 @@ export interface TokenRequest {
   subject?: string;
 }
 
-/** Mints an HS256 relay token (design §5), as `relay token` and the local stack's dev token do. */
+/** Mints an HS256 relay token (docs/api.md, "Auth"), as `relay token` and the local stack's dev token do. */
 export function mintToken(request: TokenRequest): Promise<string> {
   if (request.secret.length === 0) throw new Error("the signing secret is empty");
   if (request.scope.trim().length === 0) throw new Error("the scope is empty");

@@ -2,7 +2,7 @@ import type { JsonValue, Message, ResetNotice as ResetFrame } from "../protocol/
 
 export type { JsonValue, ResetReason } from "../protocol/message-shape.ts";
 
-/** A published message as the relay delivers it (design §3 "Message object"), typed by its data. */
+/** A published message as the relay delivers it (docs/api.md), typed by its data. */
 export type RelayMessage<T = JsonValue> = Omit<Message, "data"> & { data: T };
 
 /**

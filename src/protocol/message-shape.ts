@@ -19,7 +19,7 @@ export interface Message {
   time: number;
 }
 
-/** Continuity loss reasons of an `event: reset` frame and of a history read (design §4). */
+/** Continuity loss reasons of an `event: reset` frame and of a history read (docs/sse.md). */
 export const RESET_REASONS = ["trimmed", "epoch", "deleted", "unknown"] as const;
 export type ResetReason = (typeof RESET_REASONS)[number];
 

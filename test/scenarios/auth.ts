@@ -11,7 +11,7 @@ import {
 } from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 
-/** Auth (design §5) and the error precedence of §3: 401, 413, 415, 400, 403, then 404/409/412. */
+/** Auth (docs/api.md, "Auth") and the error precedence of docs/api.md: 401, 413, 415, 400, 403, then 404/409/412. */
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const withToken = (target: RelayTarget, token: string, path: string, init: RequestInit = {}) =>

@@ -12,7 +12,7 @@ import {
 } from "./assertions.ts";
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 
-/** KV over HTTP (design §3), against a real relay, proxy and redis-server. */
+/** KV over HTTP (docs/api.md), against a real relay, proxy and redis-server. */
 
 const ALL = "kv:read:* kv:write:*";
 type WriteResult = { key: string; etag: string };

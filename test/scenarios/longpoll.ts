@@ -4,7 +4,7 @@ import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 import { publish } from "./sse.ts";
 import { eventually } from "./sse-stream.ts";
 
-/** History and long-poll on `GET /v1/channels/:channel/messages` (design §3), in every runtime. */
+/** History and long-poll on `GET /v1/channels/:channel/messages` (docs/api.md), in every runtime. */
 
 interface Page {
   messages: { id: string; channel: string; event: string; data: unknown; time: number }[];

@@ -12,7 +12,7 @@ import {
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 import { openSse } from "./sse-stream.ts";
 
-/** Publishing and channel administration (design §2, §3): what the publish script stores, and where. */
+/** Publishing and channel administration (docs/data-model.md, docs/api.md): what the publish script stores, and where. */
 
 type Published = { id: string; channel: string; time: number };
 const keys = (channel: string) => ({ log: `relay:{${channel}}:log`, epoch: `relay:{${channel}}:epoch` });

@@ -11,7 +11,7 @@ import {
 import { type RelayTarget, type Scenario, uniqueName } from "./harness.ts";
 import { eventually, openSse, type SseEvent, type SseStream } from "./sse-stream.ts";
 
-/** SSE delivery (design §4) against a real relay, proxy and redis-server, in every runtime. */
+/** SSE delivery (docs/sse.md) against a real relay, proxy and redis-server, in every runtime. */
 
 interface MessageBody {
   id: string;

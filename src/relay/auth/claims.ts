@@ -51,7 +51,7 @@ export function tokenFromRequest(request: Request): string | null {
 }
 
 /**
- * Verifies a token per design §5 (HS256 with RELAY_JWT_SECRET; RS256/ES256 and friends via RELAY_JWKS_URL) and returns its
+ * Verifies a token as docs/api.md, "Auth", describes (HS256 with RELAY_JWT_SECRET; RS256/ES256 and friends via RELAY_JWKS_URL) and returns its
  * claims. Throws a 401 ProblemError (`unauthorized` or `token_expired`) on anything else.
  */
 export async function verifyToken(token: string, config: RelayConfig): Promise<Claims> {

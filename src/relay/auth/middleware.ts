@@ -22,7 +22,7 @@ export function requireScope(c: Context<RelayEnv>, action: ScopeAction, resource
   if (!scopeAllows(c.var.claims.scopes, action, resource)) throw scopeMissing(`${action}:${resource}`);
 }
 
-/** 403 unless a `subscribe:` glob covers every channel the Redis pattern can match (design §5). */
+/** 403 unless a `subscribe:` glob covers every channel the Redis pattern can match (docs/api.md, "Auth"). */
 export function requirePatternScope(c: Context<RelayEnv>, pattern: string): void {
   if (!scopeAllowsPattern(c.var.claims.scopes, pattern)) throw scopeMissing(`subscribe:${pattern}`);
 }

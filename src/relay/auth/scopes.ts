@@ -1,5 +1,5 @@
 /**
- * Scope globs (design §5): `*` matches any run of characters, `?` exactly one; everything else is literal.
+ * Scope globs (docs/api.md, "Auth"): `*` matches any run of characters, `?` exactly one; everything else is literal.
  * Names are validated before they get here, so no control characters reach the match. (Pattern
  * subscriptions use `globCoversPattern` below.)
  */
@@ -49,7 +49,7 @@ function patternUnits(pattern: string): string[] {
 }
 
 /**
- * Does a scope glob cover every channel a Redis pattern can match? (design §5: the glob must match the pattern
+ * Does a scope glob cover every channel a Redis pattern can match? (docs/api.md, "Auth": the glob must match the pattern
  * string itself). A glob `*` takes any run of the pattern; a glob `?` one literal character, one `?` or one
  * `[...]` class (each matches exactly one character); a literal glob character only the same literal. So
  * `subscribe:sensor?` does not allow `pattern=sensor*`, and `subscribe:?` does not allow `pattern=*`.

@@ -1,7 +1,7 @@
 import { isReservedName } from "../../protocol/names.ts";
 import { subscribeUpstream, type UpstreamEndpoint, type UpstreamSubscription } from "./upstream.ts";
 
-/** One classic pub/sub message as a `raw=1` stream delivers it (design §3). */
+/** One classic pub/sub message as a `raw=1` stream delivers it (docs/api.md). */
 export interface RawMessage {
   channel: string;
   pattern?: string;

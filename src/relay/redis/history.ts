@@ -19,7 +19,7 @@ import { LuaScript } from "./script.ts";
  *   - else: the entries after I, no loss.
  * Redis 7.0 moves max-deleted-entry-id on XDEL only, not on XTRIM / XADD MAXLEN, hence the last rule: it
  * can reset needlessly (when I was itself the last trimmed entry) but never misses a gap, which is the
- * contract (design §4). A cursor that is the first entry's predecessor (what a reset frame carries) is exact.
+ * contract (docs/sse.md). A cursor that is the first entry's predecessor (what a reset frame carries) is exact.
  * On reset the read restarts at the oldest retained entry. E = "0" means "before any history", so every
  * retained message is new and only removals count as loss.
  */

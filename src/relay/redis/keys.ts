@@ -1,5 +1,5 @@
 /**
- * The Redis key layout (design §2, a public contract: other languages interoperate through it).
+ * The Redis key layout (docs/data-model.md, a public contract: other languages interoperate through it).
  * Every relay-owned key starts with `relay:` and hash-tags the channel or key, so one channel's keys share
  * a Redis Cluster slot.
  */

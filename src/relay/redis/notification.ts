@@ -11,7 +11,7 @@ import { DEFAULT_EVENT, EVENT_REGEX, RESERVED_EVENTS } from "../../protocol/name
 import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.ts";
 import { parseJsonExact } from "../json-numbers.ts";
 
-/** The stored form of one message: the fields of its stream entry (design §2). */
+/** The stored form of one message: the fields of its stream entry (docs/data-model.md). */
 export interface StoredEntry {
   data: string;
   type: "json" | "text";

@@ -4,7 +4,7 @@ import { redisErrorText } from "./client.ts";
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (one round trip when
  * the script is cached, two the first time). @upstash/redis's own `createScript` does the same for a
- * single call, but a pipeline has to handle NOSCRIPT itself (design §9), hence this small helper.
+ * single call, but a pipeline has to handle NOSCRIPT itself (docs/internals.md), hence this small helper.
  */
 export class LuaScript {
   readonly source: string;

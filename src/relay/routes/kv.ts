@@ -11,7 +11,7 @@ import { kvKeyParam, queryOf } from "../http/params.ts";
 import { kvKeys } from "../redis/keys.ts";
 import { kvDelete, kvGet, kvPut } from "../redis/kv.ts";
 
-/** KV over HTTP (design §3): UTF-8 values, content type remembered, ETag = sha1 computed by Redis. */
+/** KV over HTTP (docs/api.md): UTF-8 values, content type remembered, ETag = sha1 computed by Redis. */
 export const kvRoutes = new Hono<RelayEnv>();
 
 const wrongType = (key: string, type: string) =>

@@ -15,7 +15,7 @@ import { type HistoryResult, readHistory } from "../redis/history.ts";
 export const DEFAULT_HISTORY_LIMIT = 100;
 
 /**
- * `GET /v1/channels/:channel/messages?after=&limit=&wait=`: history and long-poll in one (design §3).
+ * `GET /v1/channels/:channel/messages?after=&limit=&wait=`: history and long-poll in one (docs/api.md).
  * Without `wait` it answers at once. With `wait` and nothing newer than `after`, it subscribes to the live
  * feed, re-reads (closing the read/subscribe race), and holds until a message arrives or the wait ends.
  * Round trips: 1 without waiting; at most 4 with (read, subscribe stream, re-read, read), never a poll loop.

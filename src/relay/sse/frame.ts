@@ -6,7 +6,7 @@ export interface SseFrame {
   retry?: number;
 }
 
-/** The headers every relay event stream carries (design §4), plus `Content-Encoding: Identity` as insurance. */
+/** The headers every relay event stream carries (docs/sse.md), plus `Content-Encoding: Identity` as insurance. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "Content-Type": "text/event-stream",
   "Cache-Control": "no-cache, no-transform",

@@ -10,7 +10,7 @@ import {
 /**
  * Where an SSE stream stands on each of its channels: what it already sent, and the `id:` to resume from.
  * One-channel streams use that channel's single cursor as `id:`; streams of several channels or of any pattern
- * use a compound cursor with one position per channel (design §2).
+ * use a compound cursor with one position per channel (docs/data-model.md).
  */
 export interface StreamPositions {
   /** True when `position` is newer than what was sent on its channel (not a duplicate of a replayed message). */

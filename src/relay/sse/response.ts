@@ -9,7 +9,7 @@ export interface EventStreamOptions {
 }
 
 /**
- * Hono's `streamSSE` with the relay's headers (design §4, plus `Relay-Heartbeat-Ms`). The callback's errors
+ * Hono's `streamSSE` with the relay's headers (docs/sse.md, plus `Relay-Heartbeat-Ms`). The callback's errors
  * never reach `app.onError` (the headers are out), so streams end themselves; anything thrown is logged by
  * Hono and the stream closes.
  */
