@@ -35,7 +35,7 @@ interface Fault {
   name: string;
   aof?: boolean;
   /** Injects the fault and recovers; resolves once the failed part runs again. */
-  inject(stack: FaultStack): Promise<void>;
+  inject(stack: FaultStack): Promise<unknown>;
   timeoutMs: number;
 }
 
@@ -78,7 +78,12 @@ const FAULTS: Fault[] = [
   },
   {
     name: "(f) relay SIGTERM (graceful), restarted on the same port",
-    inject: (stack) => stack.restartRelay("SIGTERM"),
+    async inject(stack) {
+      const exit = await stack.restartRelay("SIGTERM");
+      // docs/sse.md#shutdown: streams end, long-polls answer, then the process exits 0 (1 only when the
+      // RELAY_SHUTDOWN_MS deadline had to cut what was still open).
+      expect(exit.code, `the drained relay's exit after ${exit.tookMs} ms:\n${exit.output}`).toBe(0);
+    },
     timeoutMs: 60_000,
   },
 ];

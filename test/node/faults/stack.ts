@@ -30,11 +30,22 @@ export interface FaultStack {
   restartRedis(pauseMs?: number): Promise<void>;
   /** Stops the proxy with `signal` and starts it again on the same port after `pauseMs`. */
   restartProxy(signal: NodeJS.Signals, pauseMs?: number): Promise<void>;
-  /** Stops the relay with `signal`, waits for its exit, then starts it again on the same port. */
-  restartRelay(signal: NodeJS.Signals, pauseMs?: number): Promise<void>;
+  /**
+   * Stops the relay with `signal`, waits for its exit, then starts it again on the same port. Resolves with how the
+   * stopped one exited, how long that took and what it logged.
+   */
+  restartRelay(signal: NodeJS.Signals, pauseMs?: number): Promise<RelayExit>;
   /** Every PID started (redis, proxy, relay), for the "nothing left" check. */
   pids(): number[];
   stop(): Promise<void>;
+}
+
+export interface RelayExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From the signal to the exit. */
+  tookMs: number;
+  output: string;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,11 +94,14 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
       async restartRelay(signal, pauseMs = 0) {
         const running = relay;
         if (!running) throw new Error("no relay to restart");
+        const signalledAt = Date.now();
         running.child.kill(signal);
-        await running.exited;
+        const exit = await running.exited;
+        const tookMs = Date.now() - signalledAt;
         await pause(pauseMs);
         relay = await spawnRelayProcess(options.relay, settings, relayPort);
         started.push(relay.pid);
+        return { ...exit, tookMs, output: running.output() };
       },
       pids: () => [...started],
       async stop() {
