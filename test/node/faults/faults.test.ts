@@ -34,6 +34,11 @@ const FREEZE_MS = 10_000;
 interface Fault {
   name: string;
   aof?: boolean;
+  /**
+   * Loss signals every subscriber must get ("every": Redis lost the channel's history, so every cursor handed out
+   * before is from a lost epoch) or none may get ("none": nothing was lost, so a reset would be a false alarm).
+   */
+  lossSignals: "every" | "none";
   /** Injects the fault and recovers; resolves once the failed part runs again. */
   inject(stack: FaultStack): Promise<unknown>;
   timeoutMs: number;
@@ -44,17 +49,20 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FAULTS: Fault[] = [
   {
     name: "(a) Redis restarts without persistence",
+    lossSignals: "every",
     inject: (stack) => stack.restartRedis(1_000),
     timeoutMs: 60_000,
   },
   {
     name: "(b) Redis restarts with AOF (appendfsync always)",
+    lossSignals: "none",
     aof: true,
     inject: (stack) => stack.restartRedis(1_000),
     timeoutMs: 60_000,
   },
   {
     name: "(c) Redis frozen (SIGSTOP) for 10 s",
+    lossSignals: "none",
     async inject(stack) {
       const pid = stack.redisPid();
       process.kill(pid, "SIGSTOP");
@@ -68,16 +76,19 @@ const FAULTS: Fault[] = [
   },
   {
     name: "(d) proxy SIGKILL, restarted on the same port after 1 s",
+    lossSignals: "none",
     inject: (stack) => stack.restartProxy("SIGKILL", 1_000),
     timeoutMs: 60_000,
   },
   {
     name: "(e) relay SIGKILL, restarted on the same port",
+    lossSignals: "none",
     inject: (stack) => stack.restartRelay("SIGKILL"),
     timeoutMs: 60_000,
   },
   {
     name: "(f) relay SIGTERM (graceful), restarted on the same port",
+    lossSignals: "none",
     async inject(stack) {
       const exit = await stack.restartRelay("SIGTERM");
       // docs/sse.md#shutdown: streams end, long-polls answer, then the process exits 0 (1 only when the
@@ -135,19 +146,22 @@ async function runScenario(kind: RelayProcessKind, fault: Fault) {
     const catchUpMs = Date.now() - stoppedAt;
 
     const firstEnds = subscribers.map((s) => s.endedAt.find((at) => at >= faultAt));
-    const losses = records.filter((r) => r.deliveries.some((d) => d.kind === "loss")).length;
     console.log(
       `[faults] ${kind} ${fault.name}: ${log.acks.length} acknowledged of ${log.attempted.size}, ` +
         `publish outcomes ${JSON.stringify(Object.fromEntries(publisher.outcomes))}, ` +
         `fault lasted ${recoveredAt - faultAt} ms, SSE streams ended after the fault in ` +
         `${firstEnds.filter((at) => at !== undefined).length}/${SSE_SUBSCRIBERS} ` +
         `(latest ${Math.max(0, ...firstEnds.map((at) => (at ?? faultAt) - faultAt))} ms after it), ` +
-        `loss signals in ${losses}/${records.length} subscribers, caught up ${caughtUp} in ${catchUpMs} ms`,
+        `loss signals in ${records.filter((r) => r.deliveries.some((d) => d.kind === "loss")).length}/${records.length} subscribers, caught up ${caughtUp} in ${catchUpMs} ms`,
     );
 
     const problems = records.flatMap((r) => verdict(log, r.deliveries).map((p) => `${r.name}: ${p}`));
     expect(problems.slice(0, 40), `${problems.length} problems`).toEqual([]);
     expect(caughtUp, "every subscriber caught up").toBe(true);
+    const signalled = records.filter((r) => r.deliveries.some((d) => d.kind === "loss")).map((r) => r.name);
+    expect(signalled, "subscribers told of a loss").toEqual(
+      fault.lossSignals === "every" ? records.map((r) => r.name) : [],
+    );
     expect(log.acks.length, "the publisher got messages acknowledged after the fault").toBeGreaterThan(0);
     expect(
       log.acks.some((ack) => ack.ackedAt > recoveredAt),
