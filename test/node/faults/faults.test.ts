@@ -162,7 +162,10 @@ async function runScenario(kind: RelayProcessKind, fault: Fault) {
     expect(signalled, "subscribers told of a loss").toEqual(
       fault.lossSignals === "every" ? records.map((r) => r.name) : [],
     );
-    expect(log.acks.length, "the publisher got messages acknowledged after the fault").toBeGreaterThan(0);
+    expect(
+      log.acks.some((ack) => ack.ackedAt < faultAt),
+      "messages were acknowledged before the fault (it hit live traffic)",
+    ).toBe(true);
     expect(
       log.acks.some((ack) => ack.ackedAt > recoveredAt),
       "publishing recovered after the fault",

@@ -76,6 +76,11 @@ describe("the fault ledger", () => {
     expect(verdict(log, [wrong, got(4000)]).join("\n")).toMatch(/phantom: seq 1/);
   });
 
+  it("reports a delivered seq whose every attempt answered 503 (certainly not run)", () => {
+    const log = logOf([ack(1, 10)], [], [2]);
+    expect(verdict(log, [got(1), got(2)]).join("\n")).toMatch(/phantom: seq 2 .*503/);
+  });
+
   it("accepts an unacknowledged but ambiguous publish that was stored, and rejects an unknown seq", () => {
     const log = logOf([ack(1, 10)], [2], [2]);
     expect(verdict(log, [got(1), got(2)])).toEqual([]);

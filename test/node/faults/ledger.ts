@@ -82,6 +82,8 @@ export function verdict(log: PublishLog, deliveries: Delivery[]): string[] {
       problems.push(
         `phantom: seq ${seq} delivered as ${id}, acknowledged as ${ack.id}, no ambiguous attempt`,
       );
+    if (!ack && log.attempted.has(seq) && !log.ambiguous.has(seq))
+      problems.push(`phantom: seq ${seq} delivered as ${id}, though every attempt answered 503 (not run)`);
     const earlier = lastSeenSeq.get(seq);
     if (earlier && earlier.id !== id && earlier.lossesBefore === losses)
       problems.push(`duplicate: seq ${seq} delivered as ${earlier.id} and ${id} with no loss signal between`);
