@@ -114,6 +114,16 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
 async function runScenario(kind: RelayProcessKind, fault: Fault) {
   const admin = await token("admin");
   const stack = await startFaultStack({ relay: kind, aof: fault.aof });
+  try {
+    await runAgainst(stack, kind, fault, admin);
+  } finally {
+    // Also when an assertion failed above: no process of the scenario may outlive it.
+    await stack.stop();
+  }
+  expect(stack.pids().filter(isAlive), "processes left").toEqual([]);
+}
+
+async function runAgainst(stack: FaultStack, kind: RelayProcessKind, fault: Fault, admin: string) {
   const channelUrl = `${stack.relayUrl}/v1/channels/${unique("faults")}`;
   const subscribers = Array.from({ length: SSE_SUBSCRIBERS }, () =>
     startSubscriber(`${channelUrl}/events`, admin),
@@ -177,13 +187,8 @@ async function runScenario(kind: RelayProcessKind, fault: Fault) {
     for (const subscriber of subscribers) subscriber.close();
     await Promise.all(pollers.map((poller) => poller.close()));
   }
-  try {
-    const closed = await until(async () => (await stack.proxy.openStreams()) === 0, STREAMS_CLOSED_MS);
-    expect(closed, `proxy open streams: ${await stack.proxy.openStreams()}`).toBe(true);
-  } finally {
-    await stack.stop();
-  }
-  expect(stack.pids().filter(isAlive), "processes left").toEqual([]);
+  const closed = await until(async () => (await stack.proxy.openStreams()) === 0, STREAMS_CLOSED_MS);
+  expect(closed, `proxy open streams: ${await stack.proxy.openStreams()}`).toBe(true);
 }
 
 describe.each(["node", "deno run"] as const)("faults on the %s relay", (kind) => {
