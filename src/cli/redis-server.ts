@@ -25,8 +25,11 @@ export function redisServerBinary(): string {
 /**
  * Spawns a private, non-persistent redis-server on a free loopback port and waits until it
  * accepts connections. Used by the vitest global setups, the Deno tests and `relay start`.
+ * `args` come last, so they override the defaults (e.g. `--appendonly yes --dir <tmp>` for a test of persistence).
  */
-export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  options: { port?: number; args?: string[] } = {},
+): Promise<RedisServer> {
   const bin = redisServerBinary();
   const port = options.port ?? (await freePort());
   const child = spawn(
@@ -42,6 +45,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
       "no",
       "--protected-mode",
       "yes",
+      ...(options.args ?? []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -33,14 +33,18 @@ export function startNodeRelay(env: Record<string, string | undefined> = process
         url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${info.port}`,
         close: () =>
           shutdown.stop({
-            // server.close() also closes idle keep-alive connections, and each busy one once its response is done.
+            // server.close() closes only the keep-alive connections idle at that moment; one busy then (an SSE
+            // stream ending with its final frame, a long-poll answering) would idle until keepAliveTimeout and
+            // hold the drain to the deadline. So idle connections are closed again until the server has closed.
             close: () =>
-              new Promise((done) =>
+              new Promise((done) => {
+                const sweep = setInterval(() => (server as Server).closeIdleConnections(), 50);
                 server.close(() => {
+                  clearInterval(sweep);
                   hub?.close();
                   done();
-                }),
-              ),
+                });
+              }),
             cut: () => (server as Server).closeAllConnections(),
           }),
       });

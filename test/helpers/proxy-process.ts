@@ -15,6 +15,8 @@ export interface ProxyProcess {
   start(): Promise<void>;
   /** The proxy's `/metrics` value of `upstash_proxy_open_streams`. */
   openStreams(): Promise<number>;
+  /** PID of the running proxy (undefined while stopped). */
+  pid(): number | undefined;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function startProxyProcess(redisUrl: string, extraArgs: string[] = 
     token,
     stop,
     start,
+    pid: () => child?.pid,
     async openStreams() {
       const text = await (await fetch(`${url}/metrics`)).text();
       const match = /^upstash_proxy_open_streams (\d+)$/m.exec(text);

@@ -1,117 +1,89 @@
 import { describe, expect, it } from "vitest";
-import { encodeCursor } from "../../../src/protocol/cursor.ts";
-import { DeliveryLog, EpochOrder, PublishLedger, undelivered, verifyDeliveries } from "./ledger.ts";
+import { type Ack, type Delivery, missingAcks, type PublishLog, streamIdOf, verdict } from "./ledger.ts";
 
-const CH = "fault.t.0";
-const id = (epoch: string, streamId: string, channel = CH) => encodeCursor({ channel, epoch, streamId });
-const at = (epoch: string, streamId: string, channel = CH) => ({ channel, epoch, streamId });
+const id = (ms: number, n = 0, epoch = "E1") => `Y2g.${epoch}.${ms}-${n}`;
+const ack = (seq: number, at: number, epoch = "E1"): Ack => ({
+  seq,
+  id: id(1000 + seq, 0, epoch),
+  ackedAt: at,
+});
+const got = (seq: number, at = 0, epoch = "E1"): Delivery => ({
+  kind: "message",
+  id: id(1000 + seq, 0, epoch),
+  seq,
+  at,
+});
+const loss = (at: number): Delivery => ({ kind: "loss", at, detail: "reset" });
 
-/** seq n is stored at stream id `<1000 + n>-0` in the given epoch. */
-function publish(ledger: PublishLedger, epoch: string, seqs: number[], channel = CH) {
-  for (const seq of seqs) ledger.ack(seq, channel, id(epoch, `${1000 + seq}-0`, channel));
+function logOf(acks: Ack[], ambiguous: number[] = [], extra: number[] = []): PublishLog {
+  return {
+    acks,
+    attempted: new Set([...acks.map((a) => a.seq), ...extra]),
+    ambiguous: new Set(ambiguous),
+  };
 }
-function receive(log: DeliveryLog, epoch: string, seqs: number[], channel = CH) {
-  for (const seq of seqs) log.message(channel, id(epoch, `${1000 + seq}-0`, channel), seq);
-}
-function check(published: PublishLedger, log: DeliveryLog) {
-  return verifyDeliveries(published, log, EpochOrder.of(published, [log]));
-}
 
-describe("the fault suite's delivery ledger", () => {
-  it("passes a subscriber that got every acknowledged message once, in order", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 2, 3]);
-    const log = new DeliveryLog("sse-0", [CH]);
-    receive(log, "E1", [1, 2, 3]);
-    expect(check(published, log)).toEqual([]);
+describe("the fault ledger", () => {
+  it("reads the stream-id part of a cursor", () => {
+    expect(streamIdOf("b3Jk.Vx3k.1764374400512-18446744073709551615")).toEqual([
+      1764374400512n,
+      18446744073709551615n,
+    ]);
+    expect(() => streamIdOf("a~b")).toThrow(/cursor/);
   });
 
-  it("ignores channels the subscriber did not ask for, and accepts a delivered message never acknowledged", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 3]);
-    publish(published, "E1", [9], "fault.t.other");
-    const log = new DeliveryLog("sse-0", [CH]);
-    receive(log, "E1", [1, 2, 3]); // seq 2: the publisher gave up on it (outcome unknown), yet it was stored
-    expect(check(published, log)).toEqual([]);
+  it("passes a complete, ordered, once-only delivery", () => {
+    const log = logOf([ack(1, 10), ack(2, 20), ack(3, 30)]);
+    expect(verdict(log, [got(1), got(2), got(3)])).toEqual([]);
   });
 
-  it("reports a message missing without a reset", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 2, 3]);
-    const log = new DeliveryLog("sse-0", [CH]);
-    receive(log, "E1", [1, 3]);
-    const problems = check(published, log);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/1 acknowledged message\(s\) never delivered.*seq 2 /);
+  it("reports a message delivered twice", () => {
+    const log = logOf([ack(1, 10), ack(2, 20)]);
+    expect(verdict(log, [got(1), got(2), got(2)]).join("\n")).toMatch(/duplicate: message .*1002-0/);
   });
 
-  it("reports duplicates and disorder", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 2, 3]);
-    const log = new DeliveryLog("sse-0", [CH]);
-    receive(log, "E1", [1, 3, 2, 3]);
-    const problems = check(published, log);
-    expect(problems.some((line) => /1 message\(s\) delivered more than once.*seq 3 /.test(line))).toBe(true);
-    expect(
-      problems.some((line) => /1 message\(s\) delivered out of stream-id order.*seq 2 /.test(line)),
-    ).toBe(true);
+  it("reports messages out of stream-id order", () => {
+    const log = logOf([ack(1, 10), ack(2, 20)]);
+    expect(verdict(log, [got(2), got(1)]).join("\n")).toMatch(/out of order/);
   });
 
-  it("lets a reset excuse messages up to its point on its channel, and no further", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 2, 3, 4, 5]);
-    publish(published, "E1", [6], "fault.t.1");
-    const log = new DeliveryLog("sse-0", [CH, "fault.t.1"]);
-    receive(log, "E1", [1]);
-    log.reset(at("E1", "1003-0")); // trimmed: 2 and 3 are gone
-    receive(log, "E1", [5]);
-    const missing = undelivered(published, log, EpochOrder.of(published, [log])).map((ack) => ack.seq);
-    // 4 is after the reset point: still owed. 6 is on another channel: the reset says nothing about it.
-    expect(missing).toEqual([4, 6]);
+  it("reports an acknowledged message never delivered and not excused", () => {
+    const log = logOf([ack(1, 10), ack(2, 20), ack(3, 30)]);
+    expect(verdict(log, [got(1), got(3)])).toEqual([expect.stringMatching(/lost silently: seq 2 /)]);
   });
 
-  it("lets a reset into a new epoch excuse the older epoch only", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 2, 3]);
-    publish(published, "E2", [7, 8]); // Redis came back empty; stream ids go on growing with the clock
-    const log = new DeliveryLog("sse-0", [CH]);
-    receive(log, "E1", [1]);
-    log.reset(at("E2", "1006-18446744073709551615")); // right before the oldest retained, 7
-    receive(log, "E2", [8]);
-    expect(undelivered(published, log, EpochOrder.of(published, [log])).map((ack) => ack.seq)).toEqual([7]);
+  it("a loss signal excuses what was acknowledged before it, never what came after", () => {
+    const log = logOf([ack(1, 10), ack(2, 20), ack(3, 30), ack(4, 40)]);
+    // The signal arrived at 25: seq 2 (acked at 20) is excused, seq 4 (acked at 40) is not.
+    const deliveries = [got(1), loss(25), got(3)];
+    expect(missingAcks(log, deliveries).map((a) => a.seq)).toEqual([4]);
+    expect(verdict(log, deliveries)).toEqual([expect.stringMatching(/lost silently: seq 4 /)]);
   });
 
-  it("lets a reset that found no history at all (epoch 0) excuse every epoch but the newest", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1, 2, 3]);
-    publish(published, "E2", [7, 8]);
-    const log = new DeliveryLog("lp-0", [CH]);
-    receive(log, "E1", [1]);
-    log.reset(at("0", "0-0"));
-    receive(log, "E2", [8]);
-    expect(undelivered(published, log, EpochOrder.of(published, [log])).map((ack) => ack.seq)).toEqual([7]);
+  it("a seq stored twice (its key lost with Redis) may come twice only across a loss signal", () => {
+    // seq 2's first attempt was stored as E1 id then answered 504; Redis lost everything; the retry stored it in E2.
+    const acks = [ack(1, 10), { seq: 2, id: id(2000, 0, "E2"), ackedAt: 60 }];
+    const log = logOf(acks, [2]);
+    const first: Delivery = { kind: "message", id: id(1002), seq: 2, at: 15 };
+    const again: Delivery = { kind: "message", id: id(2000, 0, "E2"), seq: 2, at: 70 };
+    expect(verdict(log, [got(1), first, loss(50), again])).toEqual([]);
+    expect(verdict(log, [got(1), first, again]).join("\n")).toMatch(/no loss signal between/);
   });
 
-  it("reports a message stored twice in one epoch (the Idempotency-Key did not hold), not across epochs", () => {
-    const published = new PublishLedger();
-    publish(published, "E1", [1]);
-    published.ack(2, CH, id("E2", "1010-0"));
-    const log = new DeliveryLog("sse-0", [CH]);
-    log.message(CH, id("E1", "1001-0"), 1);
-    log.message(CH, id("E1", "1002-0"), 2); // an earlier copy of 2, lost with Redis's data with its key
-    log.message(CH, id("E1", "1003-0"), 1); // a second copy of 1 in the same epoch
-    log.reset(at("E2", "1009-0"));
-    log.message(CH, id("E2", "1010-0"), 2);
-    const problems = check(published, log);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/1 message\(s\) stored twice for one Idempotency-Key.*seq 1:/);
+  it("reports a delivery under another id than acknowledged when no attempt was ambiguous", () => {
+    const log = logOf([{ seq: 1, id: id(5000), ackedAt: 10 }]);
+    const wrong: Delivery = { kind: "message", id: id(4000), seq: 1, at: 5 };
+    expect(verdict(log, [wrong, got(4000)]).join("\n")).toMatch(/phantom: seq 1/);
   });
 
-  it("records two different ids acknowledged for one sequence number", () => {
-    const published = new PublishLedger();
-    published.ack(1, CH, id("E1", "1001-0"));
-    published.ack(1, CH, id("E1", "1001-0"));
-    published.ack(1, CH, id("E1", "1005-0"));
-    expect(published.conflicts).toHaveLength(1);
+  it("reports a delivered seq whose every attempt answered 503 (certainly not run)", () => {
+    const log = logOf([ack(1, 10)], [], [2]);
+    expect(verdict(log, [got(1), got(2)]).join("\n")).toMatch(/phantom: seq 2 .*503/);
+  });
+
+  it("accepts an unacknowledged but ambiguous publish that was stored, and rejects an unknown seq", () => {
+    const log = logOf([ack(1, 10)], [2], [2]);
+    expect(verdict(log, [got(1), got(2)])).toEqual([]);
+    expect(verdict(log, [got(1), got(9)]).join("\n")).toMatch(/unknown: seq 9/);
   });
 });

@@ -1,98 +1,64 @@
-import { decodeCursor } from "../../../src/protocol/cursor.ts";
-import { precedingStreamId } from "../../../src/relay/sse/positions.ts";
-import type { DeliveryLog } from "./ledger.ts";
-import { isRetryableProblem, problemCodeOf } from "./outcomes.ts";
-import { pause } from "./pause.ts";
+import type { Delivery } from "./ledger.ts";
 
-/** `wait=` of each request: longer than the catch-up bound, so a wait parked on a dead feed is seen. */
-export const LONG_POLL_WAIT_S = 10;
-const RETRY_MS = 300;
-
-interface Page {
-  messages: { id: string; channel: string; data: { seq: number } }[];
-  cursor: string;
-  gap: boolean;
+export interface LongPoller {
+  deliveries: Delivery[];
+  /** Statuses of every request, or "network" when none came. */
+  answers: Array<number | "network">;
+  close(): Promise<void>;
 }
 
+const RETRY_MS = 200;
+
 /**
- * A long-poll loop on one channel (`GET /v1/channels/:ch/messages?after=&wait=`), as docs/sse.md shows it:
- * it continues from each answer's cursor, retries 503s and broken requests from the same cursor, and logs
- * `gap: true` as a loss up to the first message of that page (or up to the cursor when the page is empty).
+ * A long-poll loop: GET …/messages?after=<cursor>&wait=5, records the messages and every `gap: true`, continues
+ * from the answer's cursor, and retries the same cursor on 503, 504 and network errors after ~200 ms. The first
+ * request (no cursor yet) takes the latest page, which is empty before the scenario publishes.
  */
-export class LongPoller {
-  readonly log: DeliveryLog;
-  readonly problems: string[] = [];
-  readonly #url: string;
-  readonly #authorization: string;
-  readonly #abort = new AbortController();
-  #cursor: string | undefined;
-  #loop: Promise<void> | undefined;
+export function startLongPoller(channelUrl: string, token: string): LongPoller {
+  const deliveries: Delivery[] = [];
+  const answers: Array<number | "network"> = [];
+  const controller = new AbortController();
+  let cursor: string | undefined;
 
-  constructor(relayUrl: string, authorization: string, channel: string, log: DeliveryLog) {
-    this.#url = `${relayUrl}/v1/channels/${channel}/messages`;
-    this.#authorization = authorization;
-    this.log = log;
-  }
-
-  /** Reads where the channel stands now (no `after`: the latest message), then starts waiting from there. */
-  async start(): Promise<void> {
-    while (this.#cursor === undefined && !this.#abort.signal.aborted) {
-      const page = await this.#request("limit=1");
-      if (page) this.#cursor = page.cursor;
-      else await pause(RETRY_MS, this.#abort.signal);
-    }
-    this.#loop = this.#run();
-  }
-
-  async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#loop;
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#abort.signal.aborted) {
-      const after = encodeURIComponent(this.#cursor as string);
-      const page = await this.#request(`after=${after}&wait=${LONG_POLL_WAIT_S}&limit=1000`);
-      if (!page) {
-        await pause(RETRY_MS, this.#abort.signal);
-        continue;
-      }
-      if (page.gap) {
-        const first = page.messages[0];
-        const lost = first ? decodeCursor(first.id) : decodeCursor(page.cursor);
-        this.log.reset(first ? { ...lost, streamId: precedingStreamId(lost.streamId) } : lost);
-      }
-      for (const message of page.messages) this.log.message(message.channel, message.id, message.data.seq);
-      this.#cursor = page.cursor;
-    }
-  }
-
-  /** One request; undefined when it failed in a way the loop retries. */
-  async #request(query: string): Promise<Page | undefined> {
-    let response: Response;
-    try {
-      const signal = AbortSignal.any([
-        this.#abort.signal,
-        AbortSignal.timeout((LONG_POLL_WAIT_S + 20) * 1000),
-      ]);
-      response = await fetch(`${this.#url}?${query}`, {
-        headers: { authorization: this.#authorization },
-        signal,
-      });
-    } catch {
-      return undefined;
-    }
-    const text = await response.text().catch(() => "");
-    if (response.status === 200) {
+  const done = (async () => {
+    while (!controller.signal.aborted) {
+      const url = new URL(`${channelUrl}/messages`);
+      url.searchParams.set("wait", "5");
+      if (cursor !== undefined) url.searchParams.set("after", cursor);
       try {
-        return JSON.parse(text) as Page;
+        const response = await fetch(url, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: controller.signal,
+        });
+        answers.push(response.status);
+        if (response.status === 200) {
+          const page = (await response.json()) as {
+            messages: Array<{ id: string; data: { seq: number } }>;
+            cursor: string;
+            gap: boolean;
+          };
+          const at = Date.now();
+          if (page.gap) deliveries.push({ kind: "loss", at, detail: "gap" });
+          for (const message of page.messages)
+            deliveries.push({ kind: "message", id: message.id, seq: message.data.seq, at });
+          cursor = page.cursor;
+          continue;
+        }
+        await response.body?.cancel();
       } catch {
-        return undefined; // cut mid-body
+        if (controller.signal.aborted) break;
+        answers.push("network");
       }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
-    const code = problemCodeOf(response, text);
-    if (!isRetryableProblem(response.status, code))
-      this.problems.push(`${this.log.name}: long-poll answered ${response.status}: ${text.slice(0, 200)}`);
-    return undefined;
-  }
+  })();
+
+  return {
+    deliveries,
+    answers,
+    async close() {
+      controller.abort();
+      await done;
+    },
+  };
 }

@@ -33,14 +33,16 @@ function command(kind: RelayProcessKind, port: number): [string, string[]] {
 }
 
 /**
- * Starts the relay as a process on a free loopback port with exactly `settings` (no RELAY_* of the shell) and
- * waits for /healthz. The caller stops it by its PID (SIGTERM under test, `kill()` in cleanup).
+ * Starts the relay as a process on `fixedPort` (default: a free loopback port) with exactly `settings` (no RELAY_* of
+ * the shell) and waits for /healthz. The caller stops it by its PID (SIGTERM under test, `kill()` in cleanup).
+ * A restart passes the port of the process it replaces.
  */
 export async function spawnRelayProcess(
   kind: RelayProcessKind,
   settings: Record<string, string>,
+  fixedPort?: number,
 ): Promise<RelayProcess> {
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("RELAY_")) env[name] = value;
   const [bin, args] = command(kind, port);
