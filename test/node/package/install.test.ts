@@ -44,6 +44,7 @@ describe("the packed package, installed into a fresh project", () => {
       "package.json",
       "README.md",
       "LICENSE",
+      "CHANGELOG.md",
       "bin/relay.mjs",
       "dist/cli.mjs",
       "dist/node.mjs",
