@@ -19,6 +19,9 @@ export interface WorkerdProcesses {
 
 export interface WranglerDev {
   url: string;
+  port: number;
+  /** wrangler's own process (workerd runs as its descendants: `workerd()`). */
+  pid: number;
   workerd(): WorkerdProcesses;
   stop(): Promise<void>;
 }
@@ -30,6 +33,8 @@ interface WranglerDevOptions {
   secrets?: Record<string, string>;
   /** Path answering 200 once the worker is ready. */
   readyPath: string;
+  /** The loopback port to serve on (a restart reuses its predecessor's); default a free one. */
+  port?: number;
 }
 
 /**
@@ -41,6 +46,7 @@ interface WranglerDevOptions {
 export function startRelayUnderWranglerDev(
   secrets: Record<string, string>,
   vars: Record<string, string> = {},
+  port?: number,
 ): Promise<WranglerDev> {
   return startWranglerDev({
     prepare(scratch) {
@@ -61,6 +67,7 @@ export function startRelayUnderWranglerDev(
     },
     secrets,
     readyPath: "/healthz",
+    port,
   });
 }
 
@@ -140,7 +147,7 @@ async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDe
     writeFileSync(envFile, lines.join(""), { mode: 0o600 });
     args.push("--env-file", envFile);
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   args.push(
     ...["--ip", "127.0.0.1", "--port", String(port)],
     ...["--inspector-ip", "127.0.0.1", "--inspector-port", String(await freePort())],
@@ -182,7 +189,7 @@ async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDe
     await stop();
     throw error;
   }
-  return { url, workerd, stop };
+  return { url, port, pid: child.pid ?? 0, workerd, stop };
 }
 
 function commandLine(pid: number): string {

@@ -7,18 +7,15 @@
  * publishes answer 200/201, 503 or 504 (or no answer while the relay is down), never 500; afterwards the proxy
  * holds no stream and no process is left.
  *
- * Runs the relay on Node and on Deno (`deno run`), each as its own process. Workers is out of scope here: workerd
- * under `wrangler dev` cannot be killed and restarted per process in a bounded way from this suite (wrangler
- * supervises and restarts it itself), so the Workers fault behaviour is covered by the direct-path tests
- * (test/workers/). Loopback only; every process is stopped by its PID.
+ * Runs the relay on Node and on Deno (`deno run`), each as its own process, and the Worker under `wrangler dev`
+ * (faults (a)-(e); why not (f): see its describe block). Loopback only; every process is stopped by its PID.
  */
 import { describe, expect, it } from "vitest";
 import { token, unique } from "../client/fixture.ts";
-import type { RelayProcessKind } from "../relay/relay-process.ts";
 import { type Delivery, missingAcks, verdict } from "./ledger.ts";
 import { startLongPoller } from "./long-poller.ts";
 import { startPublisher } from "./publisher.ts";
-import { type FaultStack, isAlive, startFaultStack } from "./stack.ts";
+import { type FaultRuntime, type FaultStack, isAlive, startFaultStack } from "./stack.ts";
 import { startSubscriber } from "./subscriber.ts";
 
 const SSE_SUBSCRIBERS = 20;
@@ -111,7 +108,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
   }
 }
 
-async function runScenario(kind: RelayProcessKind, fault: Fault) {
+async function runScenario(kind: FaultRuntime, fault: Fault) {
   const admin = await token("admin");
   const stack = await startFaultStack({ relay: kind, aof: fault.aof });
   try {
@@ -123,7 +120,7 @@ async function runScenario(kind: RelayProcessKind, fault: Fault) {
   expect(stack.pids().filter(isAlive), "processes left").toEqual([]);
 }
 
-async function runAgainst(stack: FaultStack, kind: RelayProcessKind, fault: Fault, admin: string) {
+async function runAgainst(stack: FaultStack, kind: FaultRuntime, fault: Fault, admin: string) {
   const channelUrl = `${stack.relayUrl}/v1/channels/${unique("faults")}`;
   const subscribers = Array.from({ length: SSE_SUBSCRIBERS }, () =>
     startSubscriber(`${channelUrl}/events`, admin),
@@ -194,5 +191,18 @@ async function runAgainst(stack: FaultStack, kind: RelayProcessKind, fault: Faul
 describe.each(["node", "deno run"] as const)("faults on the %s relay", (kind) => {
   for (const fault of FAULTS) {
     it(fault.name, () => runScenario(kind, fault), fault.timeoutMs);
+  }
+});
+
+/**
+ * Workers under `wrangler dev` (local mode): (a)-(d) act on Redis and the proxy, exactly as on Node and Deno.
+ * (e) kills wrangler dev and its workerd processes and starts a new `wrangler dev` on the same port (the nearest
+ * thing to a crashed isolate that a test can cause; in production Cloudflare restarts isolates itself).
+ * (f) is not injected: a Worker gets no SIGTERM (the platform drains deployments itself, docs/sse.md#shutdown),
+ * and SIGTERM to wrangler dev only tests wrangler.
+ */
+describe("faults on the workers relay (wrangler dev)", () => {
+  for (const fault of FAULTS.filter((f) => !f.name.startsWith("(f)"))) {
+    it(fault.name, () => runScenario("workers", fault), fault.timeoutMs + 60_000);
   }
 });

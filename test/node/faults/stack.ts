@@ -1,18 +1,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startRelayUnderWranglerDev } from "../../../bench/relay/wrangler-dev.ts";
 import { freePort } from "../../../src/cli/free-port.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
-import { type RelayProcess, type RelayProcessKind, spawnRelayProcess } from "../relay/relay-process.ts";
+import { type RelayProcessKind, spawnRelayProcess } from "../relay/relay-process.ts";
 
 /** A proxy command timeout short enough that a frozen Redis answers 504/503 quickly (docs/api.md). */
 export const PROXY_COMMAND_TIMEOUT_MS = 1_000;
 export const HEARTBEAT_MS = 1_000;
 
+/** The relay's own processes (Node, Deno), or the Worker under `wrangler dev` (loopback, local mode). */
+export type FaultRuntime = RelayProcessKind | "workers";
+
 export interface FaultStackOptions {
-  relay: RelayProcessKind;
+  relay: FaultRuntime;
   /** Redis keeps an append-only file fsynced on every write, so a restart loses nothing acknowledged. */
   aof?: boolean;
 }
@@ -25,14 +29,14 @@ export interface FaultStack {
   relayUrl: string;
   proxy: ProxyProcess;
   redisPid(): number;
-  relayPid(): number;
   /** SIGKILL redis-server and start it again on the same port (with its AOF when `aof`). */
   restartRedis(pauseMs?: number): Promise<void>;
   /** Stops the proxy with `signal` and starts it again on the same port after `pauseMs`. */
   restartProxy(signal: NodeJS.Signals, pauseMs?: number): Promise<void>;
   /**
    * Stops the relay with `signal`, waits for its exit, then starts it again on the same port. Resolves with how the
-   * stopped one exited, how long that took and what it logged.
+   * stopped one exited, how long that took and what it logged. Workers: wrangler dev gets the signal (its workerd
+   * goes with it) and a new `wrangler dev` serves the same port.
    */
   restartRelay(signal: NodeJS.Signals, pauseMs?: number): Promise<RelayExit>;
   /** Every PID started (redis, proxy, relay), for the "nothing left" check. */
@@ -50,6 +54,55 @@ export interface RelayExit {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One running relay, whatever runs it: the URL it serves, the PIDs it started, how to stop it. */
+interface RunningRelay {
+  url: string;
+  port: number;
+  pids(): number[];
+  /** Sends `signal` and resolves once it has exited. */
+  stop(signal: NodeJS.Signals): Promise<Omit<RelayExit, "tookMs">>;
+}
+
+async function startRelay(runtime: FaultRuntime, settings: Record<string, string>, port?: number) {
+  if (runtime !== "workers") {
+    const relay = await spawnRelayProcess(runtime, settings, port);
+    return {
+      url: relay.url,
+      port: relay.port,
+      pids: () => [relay.pid],
+      async stop(signal: NodeJS.Signals) {
+        if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill(signal);
+        return { ...(await relay.exited), output: relay.output() };
+      },
+    } satisfies RunningRelay;
+  }
+  // The secrets go through wrangler's env file, the rest as vars (as `wrangler dev` users set them).
+  const { RELAY_HEARTBEAT_MS: heartbeatMs = String(HEARTBEAT_MS), ...secrets } = settings;
+  const dev = await startRelayUnderWranglerDev(secrets, { RELAY_HEARTBEAT_MS: heartbeatMs }, port);
+  const started = [dev.pid, ...dev.workerd().entry, ...dev.workerd().worker];
+  return {
+    url: dev.url,
+    port: dev.port,
+    pids: () => started,
+    async stop(signal: NodeJS.Signals) {
+      if (signal === "SIGKILL") for (const pid of started.slice(1)) kill(pid);
+      await dev.stop();
+      // workerd is wrangler's grandchild: once orphaned it is reaped by init a moment after wrangler exits.
+      const deadline = Date.now() + 5_000;
+      while (started.some(isAlive) && Date.now() < deadline) await pause(50);
+      return { code: null, signal, output: "" };
+    },
+  } satisfies RunningRelay;
+}
+
+function kill(pid: number) {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
 export async function startFaultStack(options: FaultStackOptions): Promise<FaultStack> {
   const dataDir = mkdtempSync(join(tmpdir(), "relay-faults-"));
   const redisArgs = options.aof
@@ -60,7 +113,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
   let redis: RedisServer = await startRedisServer({ port: redisPort, args: redisArgs });
   started.push(redis.pid);
   let proxy: ProxyProcess | undefined;
-  let relay: RelayProcess | undefined;
+  let relay: RunningRelay | undefined;
   try {
     proxy = await startProxyProcess(redis.url, ["--command-timeout-ms", String(PROXY_COMMAND_TIMEOUT_MS)]);
     const settings = {
@@ -70,14 +123,13 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
       RELAY_HEARTBEAT_MS: String(HEARTBEAT_MS),
     };
     started.push(proxy.pid() ?? 0);
-    relay = await spawnRelayProcess(options.relay, settings);
-    started.push(relay.pid);
+    relay = await startRelay(options.relay, settings);
+    started.push(...relay.pids());
     const relayPort = relay.port;
     const stack: FaultStack = {
       relayUrl: relay.url,
       proxy,
       redisPid: () => redis.pid,
-      relayPid: () => relay?.pid ?? 0,
       async restartRedis(pauseMs = 0) {
         process.kill(redis.pid, "SIGKILL");
         await redis.stop();
@@ -95,18 +147,16 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
         const running = relay;
         if (!running) throw new Error("no relay to restart");
         const signalledAt = Date.now();
-        running.child.kill(signal);
-        const exit = await running.exited;
+        const exit = await running.stop(signal);
         const tookMs = Date.now() - signalledAt;
         await pause(pauseMs);
-        relay = await spawnRelayProcess(options.relay, settings, relayPort);
-        started.push(relay.pid);
-        return { ...exit, tookMs, output: running.output() };
+        relay = await startRelay(options.relay, settings, relayPort);
+        started.push(...relay.pids());
+        return { ...exit, tookMs };
       },
       pids: () => [...started],
       async stop() {
-        relay?.kill();
-        await relay?.exited;
+        await relay?.stop("SIGKILL");
         await proxy?.stop("SIGKILL");
         await redis.stop();
         rmSync(dataDir, { recursive: true, force: true });
@@ -114,7 +164,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     };
     return stack;
   } catch (error) {
-    relay?.kill();
+    await relay?.stop("SIGKILL");
     await proxy?.stop("SIGKILL");
     await redis.stop();
     rmSync(dataDir, { recursive: true, force: true });
