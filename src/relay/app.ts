@@ -9,6 +9,7 @@ import type { RelayEnv } from "./context.ts";
 import { errorToResponse } from "./http/errors.ts";
 import { answerWrongMethods } from "./http/method-not-allowed.ts";
 import type { ChannelHub } from "./hub/channel-hub.ts";
+import type { StreamDelegate } from "./hub/delegate.ts";
 import { pageRoutes } from "./page/route.ts";
 import { createRelayRedis, type RedisCallCounter, type RelayRedisOptions } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
@@ -25,6 +26,11 @@ export interface AppOptions {
   createRedis?: (config: RelayConfig, options: RelayRedisOptions) => Redis;
   /** The delivery hub SSE streams and long-polls share (Node, Deno); without it, the direct path. */
   hub?: ChannelHub;
+  /**
+   * Workers with the Durable Object binding (docs/deploy.md): each SSE stream and long-poll, once authenticated,
+   * validated and scope-checked here, is handed to the object that holds its subscription.
+   */
+  delegate?: StreamDelegate;
   /**
    * Aborted when the process shuts down gracefully (shutdown.ts): open SSE streams end with a final `id:` +
    * `retry:` frame and waiting long-polls answer at once. Omitted on Workers, which never drain.
@@ -53,10 +59,13 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
     c.set("shutdown", shutdown);
     c.set("redisCalls", counter);
     c.set("hub", options.hub);
+    c.set("delegate", options.delegate);
     c.set("redis", createRedis(config, { counter }));
     await next();
     try {
-      c.res.headers.set(REDIS_CALLS_HEADER, String(counter.count));
+      // A stream handed to a Durable Object (delegate) already carries the object's count: add ours to it.
+      const handed = Number(c.res.headers.get(REDIS_CALLS_HEADER) ?? 0);
+      c.res.headers.set(REDIS_CALLS_HEADER, String(handed + counter.count));
     } catch {
       // Immutable headers (a proxied Response): the count is informational only.
     }

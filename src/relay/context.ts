@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { Claims } from "./auth/claims.ts";
 import type { RelayConfig } from "./config.ts";
 import type { ChannelHub } from "./hub/channel-hub.ts";
+import type { StreamDelegate } from "./hub/delegate.ts";
 import type { RedisCallCounter } from "./redis/client.ts";
 
 /**
@@ -18,8 +19,10 @@ export interface RelayVariables {
   redisCalls: RedisCallCounter;
   /** The verified token's claims (admin-equivalent when RELAY_AUTH=none). */
   claims: Claims;
-  /** The process's delivery hub; undefined on the direct path (Workers, RELAY_HUB=off). */
+  /** The process's (or Durable Object's) delivery hub; undefined on the direct path and in a delegating Worker. */
   hub: ChannelHub | undefined;
+  /** Workers with the Durable Object binding: where validated SSE streams and long-polls are handed. */
+  delegate: StreamDelegate | undefined;
 }
 
 export interface RelayEnv {

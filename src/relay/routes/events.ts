@@ -6,6 +6,7 @@ import { ProblemError } from "../../protocol/problems.ts";
 import { requirePatternScope, requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { channelParam, parseOrThrow } from "../http/params.ts";
+import { subscriptionObjectName } from "../hub/delegate.ts";
 import { openRawStream } from "../sse/raw-stream.ts";
 import { openRelayStream } from "../sse/relay-stream.ts";
 
@@ -41,6 +42,8 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   // 403 after every 400 (docs/api.md error order); one scope per channel, a pattern needs a glob covering it.
   for (const channel of request.channels) requireScope(c, "subscribe", channel);
   for (const pattern of request.patterns) requirePatternScope(c, pattern);
+  // Raw streams stay in the Worker (live only, nothing to share per position: docs/sse.md).
+  if (c.var.delegate && !request.raw) return c.var.delegate(c.req.raw, subscriptionObjectName(request));
   const { config, redis, claims } = c.var;
   const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
   if (request.raw) {

@@ -6,6 +6,7 @@ import { historyQuerySchema } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
 import { channelParam, queryOf } from "../http/params.ts";
+import { subscriptionObjectName } from "../hub/delegate.ts";
 import { type HubLongPollAnswer, liveAnswerBody, longPollOnHub } from "../hub/long-poll.ts";
 import { liveFeedUnavailable } from "../live/feed.ts";
 import { requestEndpoint } from "../live/upstream.ts";
@@ -29,7 +30,10 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
   requireScope(c, "subscribe", channel);
   const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
   const waitMs = Math.min(query.wait ?? 0, c.var.config.longPollMaxSeconds) * 1000;
-  const { redis, hub } = c.var;
+  const { redis, hub, delegate } = c.var;
+  // Workers: a long-poll waits in the channel's Durable Object, on the subscription its SSE streams share.
+  if (delegate && waitMs > 0)
+    return delegate(c.req.raw, subscriptionObjectName({ channels: [channel], patterns: [] }));
 
   if (hub && waitMs > 0) {
     let answer: HubLongPollAnswer;

@@ -1,0 +1,83 @@
+import { describe, expect, inject, it } from "vitest";
+import { authed, expectJson } from "../scenarios/assertions.ts";
+import { uniqueName } from "../scenarios/harness.ts";
+import { openSse, type SseStream } from "../scenarios/sse-stream.ts";
+import { workersTarget } from "../workers/target.ts";
+
+/**
+ * The Durable Object hub in workerd: SSE streams and long-polls through the Worker (src/entry/worker.ts) land in
+ * the channel's object, which holds ONE upstream subscribe stream for all of them. Counted on this project's own
+ * proxy (`upstash_proxy_open_streams` in its /metrics), so no other test file's streams are in the figure.
+ */
+const target = workersTarget();
+
+async function openUpstreams(): Promise<number> {
+  const text = await (await fetch(`${inject("upstashUrl")}/metrics`)).text();
+  const match = /^upstash_proxy_open_streams (\d+)$/m.exec(text);
+  if (!match) throw new Error("no upstash_proxy_open_streams in the proxy's /metrics");
+  return Number(match[1]);
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("Durable Object hub", () => {
+  it("100 SSE streams and a long-poll on one channel hold one upstream stream, released after the last closes", async () => {
+    expect(target.hub).toBe(true);
+    const channel = uniqueName("do-fanout");
+    const token = await target.token(`subscribe:${channel} publish:${channel}`);
+    const headers = { authorization: `Bearer ${token}` };
+    expect(await openUpstreams()).toBe(0);
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 100; i++)
+        streams.push(await openSse(target, `/v1/channels/${channel}/events`, { headers }));
+      expect(await openUpstreams()).toBe(1);
+
+      // A long-poll on the channel waits in the same object, on the same upstream stream.
+      const poll = target.fetch(`/v1/channels/${channel}/messages?wait=20`, { headers });
+      const sent: string[] = [];
+      for (let n = 0; n < 3; n++) {
+        const published = await authed(target, `publish:${channel}`, `/v1/channels/${channel}/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ n }),
+        });
+        sent.push((await expectJson<{ id: string }>(published, 201)).id);
+        if (n === 0) {
+          const answer = await expectJson<{ messages: Array<{ id: string }> }>(await poll, 200);
+          expect(answer.messages.map((message) => message.id)).toEqual([sent[0]]);
+        }
+      }
+      expect(await openUpstreams()).toBe(1);
+      for (const stream of streams) expect((await stream.take(3)).map((event) => event.id)).toEqual(sent);
+    } finally {
+      await Promise.all(streams.map((stream) => stream.close()));
+    }
+    // Cancelled streams reach the object at its next heartbeat write (RELAY_HEARTBEAT_MS=1000 here), then the
+    // feed lingers 2 s (hub/channel-hub.ts) before its upstream closes.
+    await until(
+      async () => (await openUpstreams()) === 0,
+      "the upstream stream released after the last stream",
+    );
+  }, 120_000);
+
+  it("1000 stream open/close cycles on a channel keep at most one upstream stream and leave none behind", async () => {
+    const channel = uniqueName("do-cycles");
+    const token = await target.token(`subscribe:${channel}`);
+    const headers = { authorization: `Bearer ${token}` };
+    for (let round = 0; round < 100; round++) {
+      const streams = await Promise.all(
+        Array.from({ length: 10 }, () => openSse(target, `/v1/channels/${channel}/events`, { headers })),
+      );
+      await Promise.all(streams.map((stream) => stream.close()));
+      if (round % 10 === 9) expect(await openUpstreams()).toBeLessThanOrEqual(1);
+    }
+    await until(async () => (await openUpstreams()) === 0, "no upstream stream left after the cycles");
+  }, 180_000);
+});
