@@ -66,4 +66,18 @@ describe("Durable Object hub", () => {
       "the upstream stream released after the last stream",
     );
   }, 120_000);
+
+  it("1000 stream open/close cycles on a channel keep at most one upstream stream and leave none behind", async () => {
+    const channel = uniqueName("do-cycles");
+    const token = await target.token(`subscribe:${channel}`);
+    const headers = { authorization: `Bearer ${token}` };
+    for (let round = 0; round < 100; round++) {
+      const streams = await Promise.all(
+        Array.from({ length: 10 }, () => openSse(target, `/v1/channels/${channel}/events`, { headers })),
+      );
+      await Promise.all(streams.map((stream) => stream.close()));
+      if (round % 10 === 9) expect(await openUpstreams()).toBeLessThanOrEqual(1);
+    }
+    await until(async () => (await openUpstreams()) === 0, "no upstream stream left after the cycles");
+  }, 180_000);
 });
