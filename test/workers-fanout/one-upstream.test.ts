@@ -112,4 +112,32 @@ describe("Durable Object hub", () => {
       "both upstream streams released after the last stream",
     );
   }, 120_000);
+
+  it("10 streams on the same pattern share one object and one upstream pattern stream, released after the last", async () => {
+    const prefix = uniqueName("do-pattern");
+    const token = await target.token(`subscribe:${prefix}.*`);
+    const headers = { authorization: `Bearer ${token}` };
+    expect(await openUpstreams()).toBe(0);
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 10; i++)
+        streams.push(await openSse(target, `/v1/events?pattern=${prefix}.*`, { headers }));
+      expect(await openUpstreams()).toBe(1);
+      const channel = `${prefix}.x`;
+      const published = await authed(target, `publish:${channel}`, `/v1/channels/${channel}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ channel }),
+      });
+      await expectJson<{ id: string }>(published, 201);
+      for (const stream of streams) expect((await stream.next()).data).toContain(channel);
+      expect(await openUpstreams()).toBe(1);
+    } finally {
+      await Promise.all(streams.map((stream) => stream.close()));
+    }
+    await until(
+      async () => (await openUpstreams()) === 0,
+      "the pattern's upstream stream released after the last",
+    );
+  }, 120_000);
 });
