@@ -80,4 +80,64 @@ describe("Durable Object hub", () => {
     }
     await until(async () => (await openUpstreams()) === 0, "no upstream stream left after the cycles");
   }, 180_000);
+
+  it("20 streams on the same two channels share one set object: one upstream stream per channel, released after the last", async () => {
+    const [a, b] = [uniqueName("do-set-a"), uniqueName("do-set-b")];
+    const token = await target.token(`subscribe:${a} subscribe:${b}`);
+    const headers = { authorization: `Bearer ${token}` };
+    expect(await openUpstreams()).toBe(0);
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 20; i++)
+        streams.push(await openSse(target, `/v1/events?channel=${a}&channel=${b}`, { headers }));
+      // The object per set (docs/sse.md, "Workers: a Durable Object per subscription") follows each member once.
+      expect(await openUpstreams()).toBe(2);
+      for (const channel of [a, b]) {
+        const published = await authed(target, `publish:${channel}`, `/v1/channels/${channel}/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ channel }),
+        });
+        await expectJson<{ id: string }>(published, 201);
+      }
+      // Each stream gets both messages, each under a compound cursor with one position per channel.
+      for (const stream of streams)
+        expect((await stream.take(2)).map((event) => event.id?.split("~").length)).toEqual([2, 2]);
+      expect(await openUpstreams()).toBe(2);
+    } finally {
+      await Promise.all(streams.map((stream) => stream.close()));
+    }
+    await until(
+      async () => (await openUpstreams()) === 0,
+      "both upstream streams released after the last stream",
+    );
+  }, 120_000);
+
+  it("10 streams on the same pattern share one object and one upstream pattern stream, released after the last", async () => {
+    const prefix = uniqueName("do-pattern");
+    const token = await target.token(`subscribe:${prefix}.*`);
+    const headers = { authorization: `Bearer ${token}` };
+    expect(await openUpstreams()).toBe(0);
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 10; i++)
+        streams.push(await openSse(target, `/v1/events?pattern=${prefix}.*`, { headers }));
+      expect(await openUpstreams()).toBe(1);
+      const channel = `${prefix}.x`;
+      const published = await authed(target, `publish:${channel}`, `/v1/channels/${channel}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ channel }),
+      });
+      await expectJson<{ id: string }>(published, 201);
+      for (const stream of streams) expect((await stream.next()).data).toContain(channel);
+      expect(await openUpstreams()).toBe(1);
+    } finally {
+      await Promise.all(streams.map((stream) => stream.close()));
+    }
+    await until(
+      async () => (await openUpstreams()) === 0,
+      "the pattern's upstream stream released after the last",
+    );
+  }, 120_000);
 });
