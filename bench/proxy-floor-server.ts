@@ -5,7 +5,7 @@
  * listening; SIGTERM or the parent closing stdin stops it.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { serveAsChild } from "./child-server.ts";
 
 const body = Buffer.from('{"result":"T0s="}');
 const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
@@ -15,15 +15,4 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) =>
     response.end(body);
   });
 });
-server.listen(0, "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
-});
-const stop = () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
-process.stdin.on("close", stop);
-process.stdin.resume();
+serveAsChild(server);

@@ -5,7 +5,7 @@
  * the parent closing stdin stops it. The relay benchmark's targets are ratios to what this reaches.
  */
 import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { serveAsChild } from "../child-server.ts";
 
 const held = new Set<ServerResponse>();
 
@@ -29,15 +29,4 @@ const server = createServer((request, response) => {
     response.writeHead(request.url === "/ready" ? 200 : 404, { "content-type": "text/plain" }).end("ok");
   });
 });
-server.listen(0, "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
-});
-const stop = () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
-process.stdin.on("close", stop);
-process.stdin.resume();
+serveAsChild(server);
