@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every runner in turn (vitest: node + workerd projects; deno test), then ONE plain summary
-// line `N passed, N failed` summing them all, because CI reads only that line.
+// line `N passed, N failed` summing them all, because CI reads only that line. Just above it the summary names
+// every failed test and every test that failed once and passed on its one retry (a flaky test is reported,
+// never hidden: the retry keeps one slow moment on a shared 2-core CI machine from failing the whole run).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -34,11 +36,14 @@ function run(cmd, args, { capture = false } = {}) {
 async function vitest() {
   const report = join(results, "vitest.json");
   rmSync(report, { force: true });
+  rmSync(join(results, "flaky.json"), { force: true });
   const { code } = await run(bin("vitest"), [
     "run",
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${report}`,
+    "--reporter=./scripts/flaky-reporter.mjs",
+    "--retry=1",
     ...extraArgs,
   ]);
   if (!existsSync(report))
@@ -52,11 +57,26 @@ async function vitest() {
     json.numFailedTests +
     brokenFiles.length +
     (code !== 0 && json.numFailedTests === 0 && brokenFiles.length === 0 ? 1 : 0);
+  const failures = [];
+  for (const file of json.testResults ?? []) {
+    const where = file.name.replace(`${root}/`, "");
+    if (file.status === "failed" && file.assertionResults.length === 0)
+      failures.push(`${where}: did not load: ${firstLine(file.message)}`);
+    for (const test of file.assertionResults)
+      if (test.status === "failed")
+        failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+  }
+  const flakyFile = join(results, "flaky.json");
+  const flaky = existsSync(flakyFile)
+    ? JSON.parse(readFileSync(flakyFile, "utf8")).map((t) => `${t.file} > ${t.name}: ${t.firstError}`)
+    : [];
   return {
     runner: "vitest",
     passed: json.numPassedTests,
     failed,
     skipped: json.numPendingTests + json.numTodoTests,
+    failures,
+    flaky,
   };
 }
 
@@ -71,7 +91,15 @@ async function deno() {
   );
   if (!match) return { runner: "deno", passed: 0, failed: 1, note: `no summary (exit ${code})` };
   const failed = Number(match[2]) + (code !== 0 && Number(match[2]) === 0 ? 1 : 0);
-  return { runner: "deno", passed: Number(match[1]), failed };
+  // Deno lists each failure after its FAILURES heading as "<name> => ./test/deno/x.test.ts:12:3".
+  const failuresSection = clean.split(/^\s*FAILURES\s*$/m)[1] ?? "";
+  const failures = [...failuresSection.matchAll(/^(.+ => \S+:\d+:\d+)$/gm)].map((m) => m[1].trim());
+  return { runner: "deno", passed: Number(match[1]), failed, failures };
+}
+
+/** The first line of an error message, short enough for a summary. */
+function firstLine(message = "") {
+  return stripVTControlCharacters(String(message)).split("\n")[0].slice(0, 300);
 }
 
 mkdirSync(results, { recursive: true });
@@ -88,6 +116,11 @@ for (const outcome of outcomes.filter(Boolean)) {
   console.log(
     `  ${outcome.runner}: ${outcome.passed} passed, ${outcome.failed} failed${outcome.note ? ` (${outcome.note})` : ""}`,
   );
+}
+for (const outcome of outcomes.filter(Boolean)) {
+  for (const line of outcome.flaky ?? [])
+    console.log(`  flaky (${outcome.runner}, passed on retry): ${line}`);
+  for (const line of outcome.failures ?? []) console.log(`  FAILED (${outcome.runner}): ${line}`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
