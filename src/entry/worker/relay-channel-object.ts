@@ -4,7 +4,7 @@ import { problem, problemResponse } from "../../protocol/problems.ts";
 import { createApp } from "../../relay/app.ts";
 import { parseConfig } from "../../relay/config.ts";
 import type { RelayEnv } from "../../relay/context.ts";
-import { createProcessHub } from "../../relay/hub/process-hub.ts";
+import { createRelayHub } from "../../relay/hub/process-hub.ts";
 
 /**
  * The Durable Object behind the binding RELAY_CHANNEL_OBJECTS (wrangler.toml; docs/deploy.md): one per channel,
@@ -21,7 +21,7 @@ export class RelayChannelObject extends DurableObject<Env> {
     try {
       if (!this.#app) {
         const config = parseConfig(this.env);
-        this.#app = createApp({ config, hub: createProcessHub({ ...config, hub: true }) });
+        this.#app = createApp({ config, hub: createRelayHub(config) });
       }
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);

@@ -3,15 +3,22 @@ import { createRelayRedis } from "../redis/client.ts";
 import { type ChannelHub, createChannelHub } from "./channel-hub.ts";
 
 /**
- * The hub of a long-lived process (Node, Deno), or undefined when RELAY_HUB=off (the direct path: one upstream
- * stream per SSE stream and long-poll). Its Redis client is its own, shared by every feed: it carries no
- * per-request state (auto-pipelining and read-your-writes are off).
+ * A delivery hub for the relay's config. Its Redis client is its own, shared by every feed: it carries no
+ * per-request state (auto-pipelining and read-your-writes are off). The Workers Durable Object always holds
+ * one (RELAY_HUB=off makes the Worker skip the object instead).
  */
-export function createProcessHub(config: RelayConfig): ChannelHub | undefined {
-  if (!config.hub) return undefined;
+export function createRelayHub(config: RelayConfig): ChannelHub {
   return createChannelHub({
     redis: createRelayRedis(config),
     upstream: config.upstash,
     checkIntervalMs: config.heartbeatMs,
   });
+}
+
+/**
+ * The hub of a long-lived process (Node, Deno), or undefined when RELAY_HUB=off (the direct path: one upstream
+ * stream per SSE stream and long-poll).
+ */
+export function createProcessHub(config: RelayConfig): ChannelHub | undefined {
+  return config.hub ? createRelayHub(config) : undefined;
 }
