@@ -4,6 +4,8 @@ export interface ReadSseEvent {
   id?: string;
   event?: string;
   data: string;
+  /** Date.now() when the frame was parsed (for delivery latency). */
+  receivedAt: number;
 }
 
 export interface OpenSse {
@@ -30,7 +32,7 @@ export async function openSse(url: string, token: string, lastEventId?: string):
     onEvent(event) {
       if (event.id !== undefined) lastId = event.id;
       if (event.data !== "" || event.event !== undefined) {
-        events.push({ id: event.id, event: event.event, data: event.data });
+        events.push({ id: event.id, event: event.event, data: event.data, receivedAt: Date.now() });
       }
     },
   });
