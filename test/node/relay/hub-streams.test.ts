@@ -1,11 +1,11 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
 import { token, unique } from "../client/fixture.ts";
-import { type OpenSse, openSse, until } from "./sse-reader.ts";
+import { type OpenSse, openSse, openStalledSse, until } from "./sse-reader.ts";
 
 const HEARTBEAT_MS = 1000;
 
@@ -53,22 +53,8 @@ describe("SSE streams through the hub", () => {
 
   /** Opens a stream on a raw socket and stops reading once the head arrived. */
   async function stalledStream(path: string): Promise<Socket> {
-    const { hostname, port } = new URL(relay.url);
-    const socket = connect(Number(port), hostname);
+    const { socket } = await openStalledSse(new URL(path, relay.url).toString(), admin);
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      let received = "";
-      socket.on("error", reject);
-      socket.on("data", function onData(chunk: Buffer) {
-        received += chunk.toString("latin1");
-        if (received.includes("\r\n\r\n")) {
-          socket.off("data", onData);
-          socket.pause();
-          resolve();
-        }
-      });
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${admin}\r\n\r\n`);
-    });
     return socket;
   }
 

@@ -1,3 +1,4 @@
+import { connect, type Socket } from "node:net";
 import { createParser } from "eventsource-parser";
 
 export interface ReadSseEvent {
@@ -69,4 +70,29 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Opens an SSE stream on a raw socket, waits for the response head, then stops reading (a client that keeps its
+ * connection but reads nothing). Resolves with the socket and the head; the caller destroys the socket.
+ */
+export async function openStalledSse(url: string, token: string): Promise<{ socket: Socket; head: string }> {
+  const { hostname, port, pathname, search } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const head = await new Promise<string>((resolve, reject) => {
+    let received = "";
+    socket.on("error", reject);
+    socket.on("data", function onData(chunk: Buffer) {
+      received += chunk.toString("latin1");
+      if (received.includes("\r\n\r\n")) {
+        socket.off("data", onData);
+        socket.pause();
+        resolve(received);
+      }
+    });
+    socket.write(
+      `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`,
+    );
+  });
+  return { socket, head };
 }

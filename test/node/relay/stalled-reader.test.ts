@@ -1,8 +1,9 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RelayClient } from "../../../src/client/index.ts";
 import { adminClient, type RelayServer, startRelay, token, unique } from "../client/fixture.ts";
+import { openStalledSse } from "./sse-reader.ts";
 
 /**
  * A client that stops reading but keeps its TCP connection open blocks the relay's writes on backpressure. The
@@ -42,23 +43,8 @@ describe("SSE stream whose reader stalls", () => {
   /** Opens the SSE stream on a raw socket, waits for the 200 head, then stops reading. */
   async function openStalledStream(path: string, on = relay, jwtTtlSeconds = 600): Promise<Socket> {
     const jwt = await token("subscribe:*", jwtTtlSeconds);
-    const socket = connect(on.port, on.host);
+    const { socket, head } = await openStalledSse(`http://${on.host}:${on.port}${path}`, jwt);
     sockets.push(socket);
-    const head = await new Promise<string>((resolve, reject) => {
-      let received = "";
-      socket.on("error", reject);
-      socket.on("data", function onData(chunk: Buffer) {
-        received += chunk.toString("latin1");
-        if (received.includes("\r\n\r\n")) {
-          socket.off("data", onData);
-          socket.pause();
-          resolve(received);
-        }
-      });
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${on.host}\r\nAuthorization: Bearer ${jwt}\r\nAccept: text/event-stream\r\n\r\n`,
-      );
-    });
     expect(head.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
     return socket;
   }

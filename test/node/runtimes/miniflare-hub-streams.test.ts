@@ -1,11 +1,11 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
 import { mintToken, uniqueName } from "../../scenarios/harness.ts";
-import { type OpenSse, openSse, until } from "../relay/sse-reader.ts";
+import { type OpenSse, openSse, openStalledSse, until } from "../relay/sse-reader.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
 /**
@@ -47,24 +47,10 @@ describe("wrangler dev: SSE streams through the channel's Durable Object", () =>
     return ((await response.json()) as { id: string }).id;
   };
 
-  /** Opens a stream on a raw socket and stops reading once the response head arrived. */
+  /** Opens a stream on a raw socket and stops reading once the head arrived. */
   async function stalledStream(path: string): Promise<Socket> {
-    const { hostname, port } = new URL(worker.url);
-    const socket = connect(Number(port), hostname);
+    const { socket } = await openStalledSse(new URL(path, worker.url).toString(), admin);
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      let received = "";
-      socket.on("error", reject);
-      socket.on("data", function onData(chunk: Buffer) {
-        received += chunk.toString("latin1");
-        if (received.includes("\r\n\r\n")) {
-          socket.off("data", onData);
-          socket.pause();
-          resolve();
-        }
-      });
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${admin}\r\n\r\n`);
-    });
     return socket;
   }
 
