@@ -5,6 +5,7 @@
     python3 relay_ipc.py get config                                           # a value stored over HTTP
     python3 relay_ipc.py set config '{"mode": "fast"}'                         # the relay serves it as JSON
     python3 relay_ipc.py publish orders '{"id": 17}'                          # durable: history + SSE + raw
+    python3 relay_ipc.py meta 'a}b'                                          # a key's meta hash: name, type, etag
 
 `npm start` prints the Redis URL (`redis  redis://127.0.0.1:<port>`): pass it as REDIS_URL.
 `publish.lua`, beside this file, is the relay's publish script (PUBLISH_LUA of src/relay/redis/publish-script.ts,
@@ -17,6 +18,7 @@ import os
 import sys
 
 import redis
+from redis.crc import key_slot
 
 
 def connect():
@@ -29,6 +31,32 @@ def parse(payload: bytes):
         return json.loads(text)
     except ValueError:
         return text
+
+
+def base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        n, d = divmod(n, 36)
+        text = digits[d] + text
+        if n == 0:
+            return text
+
+
+def meta_key(value_key: str) -> str:
+    """The relay's meta hash of a KV key, in the key's cluster slot (docs/data-model.md, "Keys with braces")."""
+    if "}" not in value_key:
+        return f"relay:{{{value_key}}}:meta"
+    start = value_key.find("{")
+    end = value_key.find("}", start + 1) if start > -1 else -1
+    if start > -1 and end > start + 1:
+        tag = value_key[start + 1 : end]  # the key's own hash tag
+    else:  # Redis hashes the whole key: the shortest base-36 tag of that slot
+        slot, n = key_slot(value_key.encode()), 0
+        while key_slot(base36(n).encode()) != slot:
+            n += 1
+        tag = base36(n)
+    return f"relay:{{{tag}}}:meta:{value_key}"
 
 
 def subscribe(r, channel, count):
@@ -72,6 +100,8 @@ def main():
     pub.add_argument("json")
     pub.add_argument("--script", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "publish.lua"))
     pub.add_argument("--event", default="")
+    meta = commands.add_parser("meta")
+    meta.add_argument("key")
     args = parser.parse_args()
 
     r = connect()
@@ -88,6 +118,10 @@ def main():
         r.set(args.key, args.json)
     elif args.command == "publish":
         publish(r, args.channel, args.json, args.script, args.event)
+    elif args.command == "meta":
+        name = meta_key(args.key)
+        fields = {k.decode(): v.decode() for k, v in r.hgetall(name).items()}
+        print(json.dumps({"key": name, **fields}))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { kvKeys } from "../../src/relay/redis/keys.ts";
 import {
   authed,
   encodeKey,
@@ -183,6 +184,29 @@ export const kvScenarios: Scenario[] = [
       );
       assert.ok(statuses.every((outcome) => outcome.status === 200 || outcome.status === 412));
       assert.equal(await target.redis.get(key), winners[0]);
+    },
+  },
+  {
+    name: "kv: keys with { or } keep their content type, TTL and delete in the meta hash of their own slot",
+    async run(target) {
+      for (const shape of ["a}b", "{}x", "x{t}y", "{{t}}"]) {
+        const key = `${uniqueName("kv-brace")}${shape}`;
+        const csv = "a,b\r\n";
+        await expectStatus(await put(target, key, textInit("PUT", csv, "text/csv"), "?ttl=120"), 201);
+        const read = await get(target, key);
+        assert.equal(await expectStatus(read, 200), csv, key);
+        assert.equal(read.headers.get("content-type"), "text/csv; charset=utf-8", key);
+        const { meta: metaKey } = kvKeys("", key);
+        assert.equal(metaKey === meta(key), !key.includes("}"), "only keys with } move their meta hash");
+        assert.deepEqual(await hashOf(target.redis, metaKey), {
+          type: "text/csv; charset=utf-8",
+          etag: await sha1Hex(csv),
+        });
+        const metaTtl = await target.redis.ttl(metaKey);
+        assert.ok(metaTtl > 0 && metaTtl <= 120, `meta ttl ${metaTtl}`);
+        await expectStatus(await authed(target, ALL, `/v1/kv/${encodeKey(key)}`, { method: "DELETE" }), 204);
+        assert.equal(await target.redis.exists(key, metaKey), 0);
+      }
     },
   },
   {

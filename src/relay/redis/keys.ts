@@ -1,3 +1,5 @@
+import { hashTag, keySlot, slotTag } from "./key-slot.ts";
+
 /**
  * The Redis key layout (docs/data-model.md, a public contract: other languages interoperate through it).
  * Every relay-owned key starts with `relay:` and hash-tags the channel or key, so one channel's keys share
@@ -25,8 +27,15 @@ export function channelOfLiveChannel(liveChannel: string): string | null {
   return match ? (match[1] as string) : null;
 }
 
-/** Redis keys of one KV entry; `prefix` is RELAY_KV_PREFIX. */
-export const kvKeys = (prefix: string, key: string) => ({
-  value: `${prefix}${key}`,
-  meta: `relay:{${prefix}${key}}:meta`,
-});
+/**
+ * Redis keys of one KV entry; `prefix` is RELAY_KV_PREFIX. The value is the key itself (plain Redis clients GET
+ * it). Its `meta` hash must share the value's cluster slot (the KV scripts touch both): `relay:{<value>}:meta`
+ * does whenever the value key has no `}`; otherwise the meta key is tagged with the value's own hash tag, or, when
+ * Redis hashes the whole value key, with the shortest tag of that slot (docs/data-model.md, "Keys with braces").
+ */
+export function kvKeys(prefix: string, key: string) {
+  const value = `${prefix}${key}`;
+  if (!value.includes("}")) return { value, meta: `relay:{${value}}:meta` };
+  const tag = hashTag(value) ?? slotTag(keySlot(value));
+  return { value, meta: `relay:{${tag}}:meta:${value}` };
+}

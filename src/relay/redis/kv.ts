@@ -59,6 +59,9 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return { 'deleted' }
 `;
 
+/** The scripts' sources, for tests that run them on a cluster directly (test/node/cluster/kv-slots.test.ts). */
+export const KV_SCRIPT_SOURCES = { get: GET_LUA, put: PUT_LUA, delete: DELETE_LUA } as const;
+
 const getScript = new LuaScript(GET_LUA);
 const putScript = new LuaScript(PUT_LUA);
 const deleteScript = new LuaScript(DELETE_LUA);
