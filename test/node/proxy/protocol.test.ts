@@ -97,12 +97,36 @@ describe("endpoints", () => {
     });
   });
 
-  it("refuses other methods with 405 JSON", async () => {
+  it("refuses other methods with 405 JSON and an Allow header naming the route's methods", async () => {
     const response = await proxyFetch("/get/a", { method: "DELETE" });
     expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, POST, PUT, HEAD");
     expect(await json(response)).toEqual({ error: expect.stringContaining("DELETE") });
-    const get = await proxyFetch("/pipeline");
-    expect(get.status).toBe(405);
+    const cases: Array<[string, string, string]> = [
+      ["/pipeline", "GET", "POST"],
+      ["/multi-exec", "PUT", "POST"],
+      ["/", "DELETE", "POST"],
+      ["/subscribe/x", "HEAD", "POST, GET"],
+      ["/psubscribe/x*", "PATCH", "POST, GET"],
+      ["/metrics", "POST", "GET"],
+    ];
+    for (const [path, method, allow] of cases) {
+      const refused = await proxyFetch(path, { method });
+      expect([path, method, refused.status, refused.headers.get("allow")]).toEqual([
+        path,
+        method,
+        405,
+        allow,
+      ]);
+      if (method !== "HEAD") expect(((await refused.json()) as { error: string }).error).toMatch(/^ERR .*got/);
+    }
+    // Health needs no token, so its 405 needs none either; the command routes answer 401 before 405.
+    const health = await proxyFetch("/healthz", { method: "POST", token: null });
+    expect([health.status, health.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+    await health.body?.cancel();
+    const anonymous = await proxyFetch("/pipeline", { method: "GET", token: null });
+    expect(anonymous.status).toBe(401);
+    await anonymous.body?.cancel();
   });
 });
 
