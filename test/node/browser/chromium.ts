@@ -21,8 +21,11 @@ const ARGS = [
 
 export interface Chromium {
   browser: Browser;
-  /** A page in its own context (own window, storage and connections), like a second user on another machine. */
-  newPage(): Promise<Page>;
+  /**
+   * A page in its own context (own window, storage and connections), like a second user on another machine;
+   * 1280x820 unless `viewport` says otherwise (a phone: `{ width: 390, height: 844 }`).
+   */
+  newPage(viewport?: { width: number; height: number }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -37,8 +40,8 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...ARGS, ...extraArgs] });
   return {
     browser,
-    async newPage() {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    async newPage(viewport = { width: 1280, height: 820 }) {
+      const context = await browser.newContext({ viewport });
       return context.newPage();
     },
     async close() {

@@ -272,6 +272,55 @@ describe.each(RUNTIMES)("live page in Chromium, relay on %s", (runtime) => {
     }
   });
 
+  it("works on a phone (390 px): no sideways scroll, a wide message column, a green dot when live, no console errors", async () => {
+    const phone = new LivePage(await browser.newPage({ width: 390, height: 844 }));
+    const problems: string[] = [];
+    phone.page.on("console", (message) => {
+      if (message.type() === "error") problems.push(message.text());
+    });
+    phone.page.on("pageerror", (error) => problems.push(error.message));
+    try {
+      await phone.open(stack.relayUrl, { token });
+      await phone.subscribe(channel);
+      const id = await pageA.publish(channel, JSON.stringify({ note: "on a phone", words: "x ".repeat(40) }));
+      await phone.page.waitForSelector(`#feed li[data-id="${id}"]`);
+      const layout = await phone.page.evaluate((messageId) => {
+        const dot = getComputedStyle(document.querySelector("#status") as Element, "::before").color;
+        const brand = getComputedStyle(document.querySelector(".bar h1") as Element, "::before").content;
+        const body = document.querySelector(`#feed li[data-id="${messageId}"] .body`) as HTMLElement;
+        const ok = getComputedStyle(document.documentElement).getPropertyValue("--ok").trim();
+        const probe = document.createElement("span");
+        probe.style.color = ok;
+        document.body.append(probe);
+        const okColor = getComputedStyle(probe).color;
+        probe.remove();
+        return {
+          overflow: document.documentElement.scrollWidth - window.innerWidth,
+          bodyWidth: body.getBoundingClientRect().width,
+          dot,
+          okColor,
+          brand,
+        };
+      }, id);
+      expect(layout.overflow).toBeLessThanOrEqual(0);
+      expect(layout.bodyWidth).toBeGreaterThan(250);
+      expect(layout.dot).toBe(layout.okColor);
+      expect(layout.brand).toBe("none"); // no second, red dot beside the status
+      // The selected key is marked in the accent colour, never the error colour.
+      const colors = await phone.page.evaluate(() => {
+        const style = getComputedStyle(document.documentElement);
+        return {
+          accent: style.getPropertyValue("--accent").trim(),
+          bad: style.getPropertyValue("--bad").trim(),
+        };
+      });
+      expect(colors.accent).not.toBe(colors.bad);
+      expect(problems).toEqual([]);
+    } finally {
+      await phone.page.context().close();
+    }
+  });
+
   it("leaves a screenshot of the page in use", async () => {
     // The page most worth seeing: B has messages, a reconnect and a reset; give it a key list too.
     await pageB.listUntilShown(`${prefix}:`, `${prefix}:note`);
