@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { parseJsonKeepingNumbers } from "../protocol/exact-json.ts";
 import { CommandInputError } from "./command-input.ts";
 
 /** The body is larger than the limit: answered with 413. */
@@ -61,38 +62,11 @@ export function parseJsonBody(body: Buffer): unknown {
   }
   if (text.trim() === "") throw new CommandInputError("ERR request body is empty; expected a JSON array");
   try {
-    return parseKeepingNumberText(text);
+    // An integer past 2^53 or 1e400 reaches Redis as the digits sent (an INCRBY must not change by rounding).
+    return parseJsonKeepingNumbers(text, (source) => source);
   } catch (error) {
     throw new CommandInputError(
       `ERR request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-}
-
-const INTEGER_LITERAL = /^-?\d+$/;
-
-/**
- * A JSON number becomes a double, which cannot hold every integer past 2^53 (`12345678901234567890` would
- * reach Redis as `12345678901234567000`) nor 1e400 (Infinity). Where the double's text would differ from what
- * was sent for an integer, or the value is not finite, the argument is the text as sent (an INCRBY must not
- * change by rounding). Other numbers keep their usual text. Without source text access (Node < 21) numbers
- * stay doubles.
- */
-function parseKeepingNumberText(text: string): unknown {
-  try {
-    return JSON.parse(text, keepNumberText);
-  } catch (error) {
-    // The reviver walk recurses and overflows on deep nesting where JSON.parse alone does not: parse plainly,
-    // so the answer names what is wrong with the command (nested arrays) rather than the stack.
-    if (error instanceof RangeError) return JSON.parse(text);
-    throw error;
-  }
-}
-
-function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
-  if (typeof value !== "number" || context?.source === undefined) return value;
-  const source = context.source;
-  if (!Number.isFinite(value)) return source;
-  if (INTEGER_LITERAL.test(source) && String(value) !== source) return source;
-  return value;
 }
