@@ -1,3 +1,5 @@
+import { KEEPALIVE_FRAME as KEEPALIVE_TEXT } from "../protocol/stream-headers.ts";
+
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -35,4 +37,4 @@ const COMMA = Buffer.from(",");
 const END = Buffer.from("\n\n");
 
 /** An SSE comment: ignored by every parser, keeps idle connections from being cut by intermediaries. */
-export const KEEPALIVE_FRAME = Buffer.from(": keepalive\n\n");
+export const KEEPALIVE_FRAME = Buffer.from(KEEPALIVE_TEXT);

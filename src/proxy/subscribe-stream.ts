@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { SSE_HEADERS } from "../protocol/stream-headers.ts";
 import { CommandInputError } from "./command-input.ts";
 import { KEEPALIVE_FRAME, streamFrame } from "./stream-frame.ts";
 import type { SubscriberHub, SubscriptionKind, SubscriptionListener } from "./subscriber-hub.ts";
@@ -86,9 +87,7 @@ export class SubscribeStream implements SubscriptionListener {
     request.socket.setNoDelay(true);
     this.response.writeHead(200, {
       ...headers,
-      "content-type": "text/event-stream",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
+      ...SSE_HEADERS,
       connection: "keep-alive",
     });
     this.open = true;

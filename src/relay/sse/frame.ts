@@ -6,17 +6,6 @@ export interface SseFrame {
   retry?: number;
 }
 
-/** The headers every relay event stream carries (docs/sse.md), plus `Content-Encoding: Identity` as insurance. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Type": "text/event-stream",
-  "Cache-Control": "no-cache, no-transform",
-  "X-Accel-Buffering": "no",
-  "Content-Encoding": "Identity",
-};
-
-/** The comment line that keeps proxies from timing out an idle stream (and reveals a gone client). */
-export const KEEPALIVE_FRAME = ": keepalive\n\n";
-
 const LINE_BREAK = /\r\n|\r|\n/;
 
 /** Serialises a frame. Throws when `id` or `event` contain a line break (they would forge fields). */

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
-import { HEARTBEAT_HEADER } from "../../protocol/stream-headers.ts";
-import { SSE_HEADERS } from "./frame.ts";
+import { HEARTBEAT_HEADER, SSE_HEADERS } from "../../protocol/stream-headers.ts";
 
 export interface EventStreamOptions {
   /** The stream's heartbeat interval, announced in `Relay-Heartbeat-Ms` so clients size their watchdog by it. */

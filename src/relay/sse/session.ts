@@ -1,6 +1,7 @@
 import type { SSEStreamingApi } from "hono/streaming";
+import { KEEPALIVE_FRAME } from "../../protocol/stream-headers.ts";
 import type { RelayConfig } from "../config.ts";
-import { formatFrame, KEEPALIVE_FRAME } from "./frame.ts";
+import { formatFrame } from "./frame.ts";
 
 /** Why a stream ended; logged and used by tests. */
 export type SseEndReason =
