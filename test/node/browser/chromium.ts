@@ -19,13 +19,20 @@ const ARGS = [
   "--disable-sync",
 ];
 
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+const DESKTOP: Viewport = { width: 1280, height: 820 };
+
 export interface Chromium {
   browser: Browser;
   /**
-   * A page in its own context (own window, storage and connections), like a second user on another machine;
-   * 1280x820 unless `viewport` says otherwise (a phone: `{ width: 390, height: 844 }`).
+   * A page in its own context (own window, storage and connections), like a second user on another machine.
+   * Desktop-sized unless a viewport is given (a phone: `{ width: 390, height: 844 }`).
    */
-  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  newPage(viewport?: Viewport): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -40,7 +47,7 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...ARGS, ...extraArgs] });
   return {
     browser,
-    async newPage(viewport = { width: 1280, height: 820 }) {
+    async newPage(viewport = DESKTOP) {
       const context = await browser.newContext({ viewport });
       return context.newPage();
     },

@@ -15,9 +15,16 @@ export interface FeedReset {
 /** Drives the live page the way a user does: through its forms and what it shows, by element id. */
 export class LivePage {
   readonly page: Page;
+  /** Console errors and uncaught exceptions since the page was created (a missing favicon shows here). */
+  readonly consoleErrors: string[] = [];
 
   constructor(page: Page) {
     this.page = page;
+    page.on("console", (message) => {
+      if (message.type() === "error")
+        this.consoleErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on("pageerror", (error) => this.consoleErrors.push(String(error)));
   }
 
   /** Opens the page with a token in the fragment (and optional channels) and waits for its script to run. */
@@ -165,5 +172,26 @@ export class LivePage {
       kind: (await this.page.getAttribute("#kv-result", "data-kind")) ?? "",
       text: await this.text("#kv-result"),
     };
+  }
+
+  /** How far the document is wider than the viewport, in CSS pixels (0: nothing scrolls sideways). */
+  horizontalOverflow(): Promise<number> {
+    return this.page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+  }
+
+  /** The rendered width of an element, in CSS pixels. */
+  async width(selector: string): Promise<number> {
+    return (await this.page.locator(selector).first().boundingBox())?.width ?? 0;
+  }
+
+  /** A computed colour property of an element or one of its pseudo-elements ("::before", "::placeholder"). */
+  colour(selector: string, property: "color" | "background-color", pseudo?: string): Promise<string> {
+    return this.page.$eval(
+      selector,
+      (node, { property, pseudo }) => getComputedStyle(node, pseudo).getPropertyValue(property),
+      { property, pseudo: pseudo ?? null },
+    );
   }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { DEV_SECRET_FILE } from "../../../src/cli/dev-secret.ts";
 import { mintToken } from "../../../src/cli/token.ts";
 import { createClient } from "../../../src/client/index.ts";
 import { unique } from "../client/fixture.ts";
@@ -111,6 +112,16 @@ describe("relay start (the local stack of npm start)", () => {
     expect(Date.now() - signalledAt).toBeLessThan(STOP_BOUND_MS);
     expect(survivors(children)).toEqual([]);
   }, 200_000);
+
+  it("the dev secret's file is git-ignored in this repository, so a clone never commits it", () => {
+    const root = join(import.meta.dirname, "..", "..", "..");
+    // Exit 0 and the path echoed when ignored; execFileSync throws on exit 1 (not ignored).
+    const ignored = execFileSync("git", ["check-ignore", "--no-index", DEV_SECRET_FILE], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(ignored.trim()).toBe(DEV_SECRET_FILE);
+  });
 
   it("without RELAY_JWT_SECRET the generated dev secret is kept in ./.relay-dev-secret: a token survives a restart", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "relay-start-"));

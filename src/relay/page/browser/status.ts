@@ -10,6 +10,8 @@ export function setStatus(state: ConnectionState, text: string): void {
   const element = badge();
   element.dataset.state = state;
   element.textContent = text;
+  // The title's dot shows the same state (page.css): neutral while idle, green while live.
+  document.documentElement.dataset.connection = state;
 }
 
 /** A page-wide problem (bad token, relay unreachable); empty text hides it. */
