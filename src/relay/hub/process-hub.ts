@@ -13,5 +13,6 @@ export function createProcessHub(config: RelayConfig): ChannelHub | undefined {
     redis: createRelayRedis(config),
     upstream: config.upstash,
     checkIntervalMs: config.heartbeatMs,
+    readTimeoutMs: config.hubReadTimeoutMs,
   });
 }
