@@ -52,9 +52,14 @@ export function longPollSection(outcome: LongPollOutcome): string {
     "\n\n" +
     outcome.runtimes
       .map(
-        ({ label, relay, redisRequests }) =>
+        ({ label, relay, redisRequests, cpu }) =>
           `Relay on ${label}: ${redisRequests} Redis requests at the proxy for ${relay.requests} polls and ` +
-          `${plan.messages} publishes (${fixed(redisRequests / Math.max(1, relay.requests), 2)} per poll).`,
+          `${plan.messages} publishes (${fixed(redisRequests / Math.max(1, relay.requests), 2)} per poll); CPU per ` +
+          `poll: ${Object.entries(cpu)
+            .map(
+              ([name, seconds]) => `${name} ${fixed((seconds * 1000) / Math.max(1, relay.requests), 2)} ms`,
+            )
+            .join(", ")}.`,
       )
       .join("\n")
   );

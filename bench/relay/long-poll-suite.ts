@@ -1,6 +1,7 @@
 import { runLoad } from "../lib/load.ts";
 import { type LongPollPlan, type LongPollResult, measureLongPoll } from "./long-poll.ts";
 import { directLongPollTarget, relayLongPollTarget } from "./long-poll-targets.ts";
+import { cpuByProcess, cpuSpent } from "./metering.ts";
 import { channel } from "./open-loop-suite.ts";
 import type { RuntimeName, RuntimeUnderTest } from "./runtimes.ts";
 import type { RelayBenchStack } from "./stack.ts";
@@ -25,6 +26,8 @@ export interface LongPollOutcome {
     relay: LongPollResult;
     /** Requests the proxy served for Redis during the relay's run (its publishes included): where time goes. */
     redisRequests: number;
+    /** CPU seconds each process group spent during the relay's run (`client`: the benchmark's own loops). */
+    cpu: Record<string, number>;
     /** `loops` concurrent loops on the relay's 404 (no Redis, no auth): the runtime's own request ceiling. */
     noRedisRoute?: NoRedisRoute;
   }>;
@@ -44,11 +47,14 @@ export async function runLongPollSuite(
   for (const runtime of runtimes) {
     phase(`long-poll, ${LONG_POLL.loops} loops: relay on ${runtime.label}`);
     const target = relayLongPollTarget(runtime.relay.url, stack.authorization, LONG_POLL.waitSeconds);
+    const groups = { ...runtime.relay.processes(), proxy: [stack.proxyPid] };
     const redisBefore = await proxyRedisRequests(stack.proxyUrl);
+    const cpuBefore = cpuByProcess(groups);
     const relay = await measureLongPoll(target, channel(`${runtime.name}-poll`), LONG_POLL);
+    const cpu = cpuSpent(cpuBefore, cpuByProcess(groups));
     const redisRequests = (await proxyRedisRequests(stack.proxyUrl)) - redisBefore;
     const noRedisRoute = await measureNoRedisRoute(runtime.relay.url, phase);
-    results.push({ runtime: runtime.name, label: runtime.label, relay, redisRequests, noRedisRoute });
+    results.push({ runtime: runtime.name, label: runtime.label, relay, redisRequests, cpu, noRedisRoute });
   }
   return { plan: LONG_POLL, direct, runtimes: results };
 }
