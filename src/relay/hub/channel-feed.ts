@@ -435,9 +435,11 @@ export class ChannelFeed {
     const { readTimeoutMs } = this.settings;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`a history read took longer than ${readTimeoutMs} ms`)),
-        readTimeoutMs,
+      timer = unref(
+        setTimeout(
+          () => reject(new Error(`a history read took longer than ${readTimeoutMs} ms`)),
+          readTimeoutMs,
+        ),
       );
     });
     return Promise.race([readHistories(this.settings.redis, requests), timeout]).finally(() =>
