@@ -18,7 +18,7 @@ export function longPollSection(outcome: LongPollOutcome): string {
   for (const { label, relay, noRedisRoute } of outcome.runtimes) {
     if (!noRedisRoute) continue;
     rows.push([
-      `${plan.loops} loops on the relay's 404 under the same wrangler dev (${label}, no Redis)`,
+      `${plan.loops} loops on the relay's 404 (${label}, no Redis, no auth)`,
       "–",
       fixed(noRedisRoute.requestsPerSecond, 0),
       ratio(noRedisRoute.requestsPerSecond, direct.requestsPerSecond),
@@ -48,6 +48,19 @@ export function longPollSection(outcome: LongPollOutcome): string {
         "gaps",
       ],
       rows,
-    )
+    ) +
+    "\n\n" +
+    outcome.runtimes
+      .map(
+        ({ label, relay, redisRequests, cpu }) =>
+          `Relay on ${label}: ${redisRequests} Redis requests at the proxy for ${relay.requests} polls and ` +
+          `${plan.messages} publishes (${fixed(redisRequests / Math.max(1, relay.requests), 2)} per poll); CPU per ` +
+          `poll: ${Object.entries(cpu)
+            .map(
+              ([name, seconds]) => `${name} ${fixed((seconds * 1000) / Math.max(1, relay.requests), 2)} ms`,
+            )
+            .join(", ")}.`,
+      )
+      .join("\n")
   );
 }

@@ -1,6 +1,7 @@
 import { runLoad } from "../lib/load.ts";
 import { type LongPollPlan, type LongPollResult, measureLongPoll } from "./long-poll.ts";
 import { directLongPollTarget, relayLongPollTarget } from "./long-poll-targets.ts";
+import { cpuByProcess, cpuSpent } from "./metering.ts";
 import { channel } from "./open-loop-suite.ts";
 import type { RuntimeName, RuntimeUnderTest } from "./runtimes.ts";
 import type { RelayBenchStack } from "./stack.ts";
@@ -23,7 +24,11 @@ export interface LongPollOutcome {
     runtime: RuntimeName;
     label: string;
     relay: LongPollResult;
-    /** Workers only: `loops` concurrent loops on the relay's 404 under the same wrangler dev. */
+    /** Requests the proxy served for Redis during the relay's run (its publishes included): where time goes. */
+    redisRequests: number;
+    /** CPU seconds each process group spent during the relay's run (`client`: the benchmark's own loops). */
+    cpu: Record<string, number>;
+    /** `loops` concurrent loops on the relay's 404 (no Redis, no auth): the runtime's own request ceiling. */
     noRedisRoute?: NoRedisRoute;
   }>;
 }
@@ -42,16 +47,30 @@ export async function runLongPollSuite(
   for (const runtime of runtimes) {
     phase(`long-poll, ${LONG_POLL.loops} loops: relay on ${runtime.label}`);
     const target = relayLongPollTarget(runtime.relay.url, stack.authorization, LONG_POLL.waitSeconds);
+    const groups = { ...runtime.relay.processes(), proxy: [stack.proxyPid] };
+    const redisBefore = await proxyRedisRequests(stack.proxyUrl);
+    const cpuBefore = cpuByProcess(groups);
     const relay = await measureLongPoll(target, channel(`${runtime.name}-poll`), LONG_POLL);
-    const noRedisRoute =
-      runtime.name === "workers" ? await measureNoRedisRoute(runtime.relay.url, phase) : undefined;
-    results.push({ runtime: runtime.name, label: runtime.label, relay, noRedisRoute });
+    const cpu = cpuSpent(cpuBefore, cpuByProcess(groups));
+    const redisRequests = (await proxyRedisRequests(stack.proxyUrl)) - redisBefore;
+    const noRedisRoute = await measureNoRedisRoute(runtime.relay.url, phase);
+    results.push({ runtime: runtime.name, label: runtime.label, relay, redisRequests, cpu, noRedisRoute });
   }
   return { plan: LONG_POLL, direct, runtimes: results };
 }
 
+/** Requests the proxy served that reach Redis (its /metrics; not /metrics, /healthz or preflights). */
+async function proxyRedisRequests(proxyUrl: string): Promise<number> {
+  const text = await (await fetch(`${proxyUrl}/metrics`)).text();
+  let total = 0;
+  for (const match of text.matchAll(/^upstash_proxy_requests_total\{endpoint="([a-z-]+)",[^}]*\} (\d+)$/gm)) {
+    if (!["metrics", "healthz", "preflight", "other"].includes(match[1] ?? "")) total += Number(match[2]);
+  }
+  return total;
+}
+
 async function measureNoRedisRoute(relayUrl: string, phase: (text: string) => void): Promise<NoRedisRoute> {
-  phase(`${LONG_POLL.loops} loops on a route without Redis (relay 404) under the same wrangler dev`);
+  phase(`${LONG_POLL.loops} loops on a route without Redis (the relay's 404)`);
   const result = await runLoad({
     concurrency: LONG_POLL.loops,
     durationMs: NO_REDIS_ROUTE_MS,

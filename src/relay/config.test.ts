@@ -23,6 +23,7 @@ describe("parseConfig", () => {
       sseMaxMs: 300_000,
       longPollMaxSeconds: 30,
       shutdownMs: 5000,
+      hubReadTimeoutMs: 5000,
     });
     expect(config.sseMaxChannels).toBeGreaterThanOrEqual(32);
   });
@@ -40,6 +41,7 @@ describe("parseConfig", () => {
       RELAY_HEARTBEAT_MS: "500",
       RELAY_SSE_MAX_MS: "2000",
       RELAY_SHUTDOWN_MS: "0",
+      RELAY_HUB_READ_TIMEOUT_MS: "1500",
       PATH: "/usr/bin",
       UNRELATED: 5,
     });
@@ -54,6 +56,7 @@ describe("parseConfig", () => {
       heartbeatMs: 500,
       sseMaxMs: 2000,
       shutdownMs: 0,
+      hubReadTimeoutMs: 1500,
     });
   });
 
@@ -72,6 +75,7 @@ describe("parseConfig", () => {
     [{ ...base, RELAY_KV_PREFIX: "a b" }, "RELAY_KV_PREFIX"],
     [{ ...base, RELAY_JWKS_URL: "not a url" }, "RELAY_JWKS_URL"],
     [{ ...base, RELAY_SHUTDOWN_MS: "5s" }, "RELAY_SHUTDOWN_MS"],
+    [{ ...base, RELAY_HUB_READ_TIMEOUT_MS: "0" }, "RELAY_HUB_READ_TIMEOUT_MS"],
   ])("a bad value fails naming the variable (%#: %s)", (env, name) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(name);

@@ -80,6 +80,7 @@ const envSchema = z
     RELAY_SSE_MAX_BACKLOG: integer("RELAY_SSE_MAX_BACKLOG", 1000, 1, 1_000_000),
     RELAY_LONGPOLL_MAX_S: integer("RELAY_LONGPOLL_MAX_S", 30, 0, 30),
     RELAY_HUB: flag("RELAY_HUB", true),
+    RELAY_HUB_READ_TIMEOUT_MS: integer("RELAY_HUB_READ_TIMEOUT_MS", 5_000, 100, 600_000),
     RELAY_SHUTDOWN_MS: integer("RELAY_SHUTDOWN_MS", DEFAULT_SHUTDOWN_MS, 0, 600_000),
   })
   .superRefine((env, ctx) => {
@@ -122,6 +123,11 @@ export interface RelayConfig {
    * the entries that run one (Node, Deno); off = the direct path (one upstream stream per SSE stream).
    */
   hub: boolean;
+  /**
+   * The longest one of the hub's history reads (catching up, filling a gap, checking) may take; past it the read
+   * fails like any failed read: the streams it held end and resume from their cursors (docs/sse.md).
+   */
+  hubReadTimeoutMs: number;
   /** Node and Deno: after SIGTERM/SIGINT, how long open requests get to finish before they are cut. */
   shutdownMs: number;
 }
@@ -176,6 +182,7 @@ export function parseConfig(env: object): RelayConfig {
     sseMaxBacklog: e.RELAY_SSE_MAX_BACKLOG,
     longPollMaxSeconds: e.RELAY_LONGPOLL_MAX_S,
     hub: e.RELAY_HUB,
+    hubReadTimeoutMs: e.RELAY_HUB_READ_TIMEOUT_MS,
     shutdownMs: e.RELAY_SHUTDOWN_MS,
   };
 }

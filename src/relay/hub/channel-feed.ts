@@ -6,11 +6,12 @@ import {
   START_STREAM_ID,
 } from "../../protocol/cursor.ts";
 import { isChannelName } from "../../protocol/names.ts";
-import { frameMessage, type LiveItem, parseLiveItem } from "../live/live-item.ts";
+import { frameMessage, type LiveItem, type LiveMessage, parseLiveItem } from "../live/live-item.ts";
 import { openUpstreamStream, type UpstreamEndpoint, type UpstreamStream } from "../live/upstream-stream.ts";
-import { type HistoryRequest, readHistories } from "../redis/history.ts";
+import { type HistoryRequest, type HistoryResult, readHistories } from "../redis/history.ts";
 import { channelKeys, channelOfLiveChannel, livePattern } from "../redis/keys.ts";
 import { precedingStreamId } from "../sse/positions.ts";
+import { RecentMessages } from "./recent-messages.ts";
 
 /** A relay channel, or a relay channel pattern (Redis glob). */
 export type FeedSource = { channel: string; pattern?: undefined } | { pattern: string; channel?: undefined };
@@ -35,6 +36,8 @@ export interface FeedSettings {
   lingerMs: number;
   reopenDelayMs: { initial: number; max: number };
   readyTimeoutMs: number;
+  /** The longest one history read may take before it counts as failed (a frozen Redis or endpoint). */
+  readTimeoutMs: number;
   log(message: string): void;
 }
 
@@ -62,6 +65,8 @@ export class ChannelFeed {
   private readonly checkpoints = new Map<string, ChannelPosition>();
   /** Per channel, the stream ids delivered after its checkpoint (so a check can tell what never arrived). */
   private readonly deliveredSince = new Map<string, Set<string>>();
+  /** Channel feeds: the newest messages, so long-poll waiters a little behind need no history read. */
+  private readonly recent = new RecentMessages();
   private waiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private held: LiveItem[] | undefined;
   private catchUpAgain = false;
@@ -134,6 +139,15 @@ export class ChannelFeed {
   /** Where `channel` stands for this feed: the newest message it delivered, or "now" as read on open. */
   position(channel: string): ChannelPosition | undefined {
     return this.positions.get(channel);
+  }
+
+  /**
+   * Channel feeds: the messages after `cursor` this feed holds ([] when `cursor` is where it stands), or
+   * undefined when only history can say (docs/api.md, long-poll).
+   */
+  recentAfter(cursor: ChannelPosition, limit: number): LiveMessage[] | undefined {
+    if (this.state !== "live" || cursor.channel !== this.source.channel) return undefined;
+    return this.recent.after(cursor, limit);
   }
 
   /** A listener follows `position.channel` from there: a later gap fill covers it (pattern feeds). */
@@ -236,10 +250,11 @@ export class ChannelFeed {
     try {
       const channel = this.source.channel;
       if (channel !== undefined && !this.positions.has(channel)) {
-        const [now] = await readHistories(this.settings.redis, [{ channel, after: null, limit: 1 }]);
+        const [now] = await this.readHistories([{ channel, after: null, limit: 1 }]);
         if (now && !this.positions.has(channel)) {
           this.remember(now.position);
           this.checkpoints.set(channel, now.position);
+          this.recent.restart(now.position);
         }
       } else {
         await this.verify();
@@ -251,6 +266,8 @@ export class ChannelFeed {
       const failure = error instanceof Error ? error : new Error(String(error));
       this.settings.log(`live feed ${this.describe()}: catching up failed: ${failure.message}`);
       this.failAll(failure);
+      // The feed goes on without the messages it failed to fill: until a check reads them, only history knows.
+      this.recent.restart(undefined);
       if (!this.everLive) this.close();
       else if (this.state !== "closed" && this.upstream) this.goLive();
     } finally {
@@ -277,12 +294,13 @@ export class ChannelFeed {
       .map((after) => ({ channel: after.channel, after, limit: FILL_PAGE }));
     const lost: string[] = [];
     while (requests.length > 0 && this.state !== "closed") {
-      const results = await readHistories(this.settings.redis, requests);
+      const results = await this.readHistories(requests);
       const next: HistoryRequest[] = [];
       for (const result of results) {
         if (result.reset) {
           lost.push(`${result.channel} (history ${result.reset.reason})`);
           this.remember(result.position);
+          if (result.channel === this.source.channel) this.recent.restart(result.position);
           this.advanceCheckpoint(result.position);
           continue;
         }
@@ -310,6 +328,9 @@ export class ChannelFeed {
     }
     if (lost.length > 0) {
       this.failAll(new Error(`live messages were lost upstream: ${lost.slice(0, 3).join(", ")}`));
+    } else if (this.source.channel !== undefined && !this.recent.isKnown) {
+      // History and the feed agree again: what follows is delivered in order from where the feed stands.
+      this.recent.restart(this.positions.get(this.source.channel));
     }
   }
 
@@ -367,6 +388,7 @@ export class ChannelFeed {
         this.deliveredSince.set(position.channel, delivered);
       }
       delivered.add(position.streamId);
+      if (position.channel === this.source.channel) this.recent.push(item);
       if (!this.checkpoints.has(position.channel)) {
         // First sight of a channel (pattern feeds): verified from right before this message on.
         this.checkpoints.set(position.channel, {
@@ -381,6 +403,7 @@ export class ChannelFeed {
       this.remember(start);
       this.deliveredSince.delete(item.channel);
       this.checkpoints.set(item.channel, start);
+      if (item.channel === this.source.channel) this.recent.restart(start);
     }
     for (const listener of this.listeners) {
       try {
@@ -404,7 +427,30 @@ export class ChannelFeed {
     }
   }
 
+  /**
+   * One pipelined history read, bounded by `readTimeoutMs`: a frozen Redis or endpoint fails it (and so the
+   * listeners, who resume from their cursors) instead of holding the feed back for ever.
+   */
+  private readHistories(requests: HistoryRequest[]): Promise<HistoryResult[]> {
+    const { readTimeoutMs } = this.settings;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = unref(
+        setTimeout(
+          () => reject(new Error(`a history read took longer than ${readTimeoutMs} ms`)),
+          readTimeoutMs,
+        ),
+      );
+    });
+    return Promise.race([readHistories(this.settings.redis, requests), timeout]).finally(() =>
+      clearTimeout(timer),
+    );
+  }
+
   private failAll(error: Error): void {
+    // What was lost is lost for every waiter: the record of recent messages starts again where the feed stands.
+    const channel = this.source.channel;
+    if (channel !== undefined) this.recent.restart(this.positions.get(channel));
     const failed = [...this.listeners];
     this.listeners.clear();
     this.settle(error);

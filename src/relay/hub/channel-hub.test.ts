@@ -194,6 +194,37 @@ describe("channel hub", () => {
     listener.subscription.close();
   });
 
+  it("recentAfter answers the cursors a channel feed covers, and only history after a loss", async () => {
+    const channel = uniqueChannel("recent");
+    await publish(channel, { n: 0 });
+    const listener = listen({ channel });
+    await listener.subscription.ready;
+    const opened = listener.subscription.position(channel);
+    if (!opened) throw new Error("the feed knows where the channel stands once ready");
+    expect(listener.subscription.recentAfter(opened, 10)).toEqual([]);
+    await publish(channel, { n: 1 });
+    await publish(channel, { n: 2 });
+    await until(() => listener.items.length === 2);
+    const positions = listener.items.map((item) => (item.kind === "message" ? item.position : opened));
+    expect(listener.subscription.recentAfter(opened, 10)).toEqual(listener.items);
+    expect(listener.subscription.recentAfter(positions[0] as typeof opened, 10)).toEqual([listener.items[1]]);
+    expect(listener.subscription.recentAfter(positions[1] as typeof opened, 10)).toEqual([]);
+    expect(listener.subscription.recentAfter({ ...opened, streamId: "1-0" }, 10)).toBeUndefined();
+    // A message the upstream never announced, older than one it did: the check fails the listeners, and the
+    // record starts again where the feed stands (older cursors go to history).
+    await publish(channel, { n: 3 }, false);
+    await publish(channel, { n: 4 });
+    await until(() => listener.failures.length === 1, CHECK_MS * 4);
+    const next = listen({ channel });
+    await next.subscription.ready;
+    const newest = next.subscription.position(channel);
+    if (!newest) throw new Error("the feed knows where the channel stands once ready");
+    expect(next.subscription.recentAfter(opened, 10)).toBeUndefined();
+    expect(next.subscription.recentAfter(newest, 10)).toEqual([]);
+    next.subscription.close();
+    listener.subscription.close();
+  });
+
   it("a pattern feed fills the channels it knows after the subscription was restored", async () => {
     const prefix = uniqueChannel("pat");
     const listener = listen({ pattern: `${prefix}.*` });

@@ -12,6 +12,7 @@
  *   });
  *   await subscription.ready;  // live: upstream confirmed and caught up; rejects (→ 503) if it cannot open
  *   subscription.position(ch)  // where the feed stands on `ch` (newest delivered, or "now" read on open)
+ *   subscription.recentAfter(cursor, limit) // channel feeds: what follows `cursor` without Redis, if it knows
  *   subscription.track(pos)    // pattern feeds: cover this channel (from a subscriber's replay) in gap fills
  *   subscription.close();      // idempotent; the feed closes `lingerMs` after its last listener
  *   hub.stats(); hub.close();
@@ -31,6 +32,7 @@
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { ChannelPosition } from "../../protocol/cursor.ts";
+import type { LiveMessage } from "../live/live-item.ts";
 import type { UpstreamEndpoint } from "../live/upstream-stream.ts";
 import { ChannelFeed, type FeedSource, type HubListener } from "./channel-feed.ts";
 
@@ -50,12 +52,19 @@ export interface ChannelHubOptions {
   reopenDelayMs?: { initial: number; max: number };
   /** How long `ready` waits for a feed to go live. */
   readyTimeoutMs?: number;
+  /** The longest one history read may take; past it the read fails like any failed read (RELAY_HUB_READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
   log?(message: string): void;
 }
 
 export interface HubSubscription {
   ready: Promise<void>;
   position(channel: string): ChannelPosition | undefined;
+  /**
+   * Channel feeds: the messages after `cursor` the hub holds (at most `limit`; [] when `cursor` is where the feed
+   * stands), or undefined when only history can say. Long-poll waiters use it to skip Redis.
+   */
+  recentAfter(cursor: ChannelPosition, limit: number): LiveMessage[] | undefined;
   track(position: ChannelPosition): void;
   close(): void;
 }
@@ -77,6 +86,7 @@ export interface ChannelHub {
 
 export const DEFAULT_LINGER_MS = 2_000;
 const DEFAULT_READY_TIMEOUT_MS = 10_000;
+export const DEFAULT_READ_TIMEOUT_MS = 5_000;
 
 export function createChannelHub(options: ChannelHubOptions): ChannelHub {
   const feeds = new Map<string, ChannelFeed>();
@@ -90,6 +100,7 @@ export function createChannelHub(options: ChannelHubOptions): ChannelHub {
       max: Math.max(100, Math.floor(options.checkIntervalMs / 4)),
     },
     readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
     log: options.log ?? ((message: string) => console.warn(`relay hub: ${message}`)),
   };
 
@@ -114,6 +125,7 @@ export function createChannelHub(options: ChannelHubOptions): ChannelHub {
       return {
         ready,
         position: (channel) => feed.position(channel),
+        recentAfter: (cursor, limit) => feed.recentAfter(cursor, limit),
         track: (position) => feed.track(position),
         close() {
           if (closed) return;

@@ -20,9 +20,11 @@ export type HubLongPollAnswer =
 
 /**
  * A long-poll waiter served by the hub (docs/api.md, long-poll). It joins the channel's feed first, so nothing
- * can slip between "history has nothing new" and "waiting". A waiter whose cursor is where the hub stands costs
- * no Redis call at all: the hub delivers what it waits for, already framed. Anything unusual while waiting (a
- * reset, another epoch, the feed failing) is answered from history, exactly as without the hub.
+ * can slip between "history has nothing new" and "waiting". A waiter whose cursor the hub's record of recent
+ * messages covers costs no Redis call at all: a few messages behind, it is answered from that record; at the
+ * newest position, it waits for what the hub delivers, already framed. Any other cursor reads history first.
+ * Anything unusual while waiting (a reset, another epoch, the feed failing) is answered from history, exactly as
+ * without the hub.
  * Throws when the feed cannot go live (the caller answers 503).
  */
 export async function longPollOnHub(
@@ -49,9 +51,13 @@ export async function longPollOnHub(
   );
   try {
     await subscription.ready;
-    const known = subscription.position(channel);
+    // Joined before this look, so whatever the hub delivers after it also reaches `arrived`.
+    const held = request.after ? subscription.recentAfter(request.after, limit) : undefined;
     let from: ChannelPosition;
-    if (request.after && known && samePosition(request.after, known)) {
+    if (held && held.length > 0) {
+      return { kind: "live", messages: held, cursor: encodeCursor((held.at(-1) as LiveMessage).position) };
+    }
+    if (held && request.after) {
       from = request.after;
     } else {
       const result = await readHistory(redis, { channel, after: request.after, limit });
@@ -95,10 +101,6 @@ export async function longPollOnHub(
   } finally {
     subscription.close();
   }
-}
-
-function samePosition(a: ChannelPosition, b: ChannelPosition): boolean {
-  return a.channel === b.channel && a.epoch === b.epoch && a.streamId === b.streamId;
 }
 
 /** The JSON body of a live answer: the messages' JSON as framed once by the hub, spliced in. */

@@ -12,8 +12,11 @@ export interface RedisCallCounter {
 export interface RelayRedisOptions {
   /** Incremented once per HTTP request to the Upstash endpoint. */
   counter?: RedisCallCounter;
-  /** Aborts in-flight requests (e.g. the client went away). */
-  signal?: AbortSignal;
+  /**
+   * Aborts in-flight requests (e.g. the client went away); a function is called once per request (a fresh
+   * `AbortSignal.timeout(ms)` bounds each one).
+   */
+  signal?: AbortSignal | (() => AbortSignal);
 }
 
 /**
