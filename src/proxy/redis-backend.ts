@@ -1,14 +1,15 @@
-import type { Redis } from "ioredis";
 import {
   BlockingPool,
   BlockingPoolBusyError,
   type BlockingSettings,
   BlockingTimeoutError,
 } from "./blocking-pool.ts";
+import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
 import {
+  type CommandConnection,
   type ConnectionSettings,
   closeConnection,
   openRedisConnection,
@@ -41,7 +42,13 @@ export interface BackendSettings extends ConnectionSettings {
 export class RedisBackend {
   readonly label: string;
   readonly subscriptions: SubscriberHub;
-  private readonly connection: Redis;
+  /** The seed node's connection, replaced by an ioredis Cluster once the seed reports cluster mode. */
+  private connection: CommandConnection;
+  private readonly redisUrl: string;
+  /** Settles once the seed node has said whether it is part of a cluster; unset until asked or after a failure. */
+  private discovery: Promise<void> | undefined;
+  private discovered = false;
+  private inCluster = false;
   private readonly blocking: BlockingPool | undefined;
   private readonly settings: BackendSettings;
   private lastError = "not connected yet";
@@ -53,6 +60,7 @@ export class RedisBackend {
   constructor(redisUrl: string, settings: BackendSettings) {
     this.settings = settings;
     this.label = redactRedisUrl(redisUrl);
+    this.redisUrl = redisUrl;
     this.connection = openRedisConnection(redisUrl, settings);
     this.watch(this.connection, "commands");
     this.subscriptions = new SubscriberHub(
@@ -204,7 +212,48 @@ export class RedisBackend {
     await Promise.all([this.subscriptions.close(), this.blocking?.close(), closeConnection(this.connection)]);
   }
 
+  /** True once the seed node turned out to be part of a Redis Cluster. */
+  get clusterMode(): boolean {
+    return this.inCluster;
+  }
+
   private ready(): Promise<void> {
+    if (!this.discovered) return this.discover().then(() => this.connectionReady());
+    return this.connectionReady();
+  }
+
+  /**
+   * Asks the seed node `INFO cluster` once: with `cluster_enabled:1` the commands move to an ioredis Cluster
+   * seeded with the same URL (docs/proxy.md, "Redis Cluster"). A seed that cannot be reached is asked again
+   * by the next request; meanwhile requests get the usual 503.
+   */
+  private discover(): Promise<void> {
+    this.discovery ??= this.askSeed().catch((error: unknown) => {
+      this.discovery = undefined;
+      throw error;
+    });
+    return this.discovery;
+  }
+
+  private async askSeed(): Promise<void> {
+    await this.connectionReady();
+    const info = await sendRaw(this.connection, { name: "INFO", args: ["cluster"] }).catch((error: unknown) =>
+      this.rethrow(error),
+    );
+    if (isClusterInfo(info)) {
+      const seed = this.connection;
+      const cluster = openClusterConnection(this.redisUrl, this.settings);
+      this.watch(cluster, "cluster");
+      this.connection = cluster;
+      this.inCluster = true;
+      cluster.connect().catch(() => {});
+      void closeConnection(seed);
+      this.settings.log(`proxy: ${this.label} is a Redis Cluster node; routing commands by slot`);
+    }
+    this.discovered = true;
+  }
+
+  private connectionReady(): Promise<void> {
     if (this.connection.status === "ready") return Promise.resolve();
     // Down for longer than a request would wait: answer at once instead of making every request wait.
     if (this.downSince !== undefined && Date.now() - this.downSince > this.settings.readyWaitMs) {
@@ -237,17 +286,19 @@ export class RedisBackend {
     return outcome;
   }
 
-  private watch(connection: Redis, role: string): void {
+  private watch(connection: CommandConnection, role: string): void {
     let wasReady = false;
     connection.on("error", (error: Error) => {
-      this.lastError = error.message;
+      if (connection === this.connection) this.lastError = error.message;
     });
     connection.on("ready", () => {
+      if (connection !== this.connection) return; // the seed connection, retired in cluster mode
       this.downSince = undefined;
       if (wasReady && !this.closing) this.settings.log(`proxy: ${role} connection to ${this.label} is back`);
       wasReady = true;
     });
     connection.on("close", () => {
+      if (connection !== this.connection) return;
       this.downSince ??= Date.now();
       if (wasReady && !this.closing)
         this.settings.log(
