@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import {
   BlockingPool,
   BlockingPoolBusyError,
@@ -5,6 +6,7 @@ import {
   BlockingTimeoutError,
 } from "./blocking-pool.ts";
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
+import { connectionForSlot, firstKeySlot } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
@@ -170,9 +172,10 @@ export class RedisBackend {
    */
   async transaction(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
-    const multi = sendRaw(this.connection, { name: "MULTI", args: [] });
-    const queued = commands.map((command) => slot(sendRaw(this.connection, command)));
-    const exec = sendRaw(this.connection, { name: "EXEC", args: [] });
+    const target = this.transactionConnection(commands);
+    const multi = sendRaw(target, { name: "MULTI", args: [] });
+    const queued = commands.map((command) => slot(sendRaw(target, command)));
+    const exec = sendRaw(target, { name: "EXEC", args: [] });
     const settled = await Promise.all([slot(multi), Promise.all(queued), slot(exec)]);
     const multiOutcome = this.rethrowUnavailable(settled[0]);
     const queuedOutcomes = settled[1].map((outcome) => this.rethrowUnavailable(outcome));
@@ -190,6 +193,15 @@ export class RedisBackend {
     const results = execOutcome.reply;
     if (!Array.isArray(results)) throw replyError(`ERR transaction was aborted by Redis (EXEC answered nil)`);
     return results.map((item) => (item instanceof Error ? { error: item.message } : { reply: item }));
+  }
+
+  /** In cluster mode a transaction runs on the primary that owns its first key (docs/proxy.md, "Redis Cluster"). */
+  private transactionConnection(commands: RedisCommand[]): CommandConnection {
+    if (!(this.connection instanceof Cluster)) return this.connection;
+    const node = connectionForSlot(this.connection, firstKeySlot(commands));
+    if (!node)
+      throw new RedisUnavailableError(`Redis is unavailable: ${this.describeDown()} (no primary known)`);
+    return node;
   }
 
   /** True when Redis flags the command (or its subcommand) `readonly`: what a read-only token may run. */

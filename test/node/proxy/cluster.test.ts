@@ -27,4 +27,57 @@ describe("proxy on a Redis Cluster", () => {
       expect(await stack.primaries[index]?.get(key)).toBe(`value-${index}`);
     }
   });
+
+  it("splits a /pipeline across primaries and answers in the request's order, errors per command", async () => {
+    const keys = await stack.keysOnEachPrimary("pipe");
+    const [a, b, c] = keys as [string, string, string];
+    const pipeline = redis.pipeline();
+    pipeline.set(a, "1").set(b, "2").set(c, "3").get(c).get(a).lpush(b, "x").get(b);
+    const replies = await pipeline.exec({ keepErrors: true });
+    expect(replies.map((reply) => reply.result ?? reply.error)).toEqual([
+      "OK",
+      "OK",
+      "OK",
+      3,
+      1,
+      "WRONGTYPE Operation against a key holding the wrong kind of value",
+      2,
+    ]);
+  });
+
+  it("runs /multi-exec on the primary that owns its keys", async () => {
+    const tx = redis.multi();
+    tx.set("{tx}:a", "1").incr("{tx}:b").get("{tx}:a");
+    expect(await tx.exec()).toEqual(["OK", 1, 1]);
+  });
+
+  it("answers CROSSSLOT as the JSON error of a /multi-exec spanning slots, and writes nothing", async () => {
+    const [first, second] = (await stack.keysOnEachPrimary("cross")) as [string, string];
+    const response = await fetch(`${stack.url}/multi-exec`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
+      body: JSON.stringify([
+        ["set", first, "written"],
+        ["set", second, "written"],
+      ]),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string };
+    expect(body.error).toMatch(/^EXECABORT .*(CROSSSLOT|MOVED)/);
+    expect([await redis.exists(first), await redis.exists(second)]).toEqual([0, 0]);
+  });
+
+  it("runs EVAL where its key lives, and answers CROSSSLOT for keys spanning slots", async () => {
+    const [first, second] = (await stack.keysOnEachPrimary("eval")) as [string, string];
+    expect(await redis.eval("return redis.call('SET', KEYS[1], ARGV[1])", [second], ["v"])).toBe("OK");
+    expect(await stack.primaries[1]?.get(second)).toBe("v");
+    await expect(
+      redis.eval(
+        "redis.call('SET', KEYS[1], 'x'); return redis.call('SET', KEYS[2], 'x')",
+        [first, second],
+        [],
+      ),
+    ).rejects.toThrow(/CROSSSLOT/);
+    expect(await redis.exists(first)).toBe(0);
+  });
 });
