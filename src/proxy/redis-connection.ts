@@ -68,6 +68,12 @@ export function openRedisConnection(
  */
 export function sendRaw(connection: CommandConnection, command: RedisCommand): Promise<RedisReply> {
   const raw = new Command(command.name, command.args, { replyEncoding: null });
+  // ioredis's key specs are keyed by lower-case name too: give a Cluster the slot up front, or it would send
+  // the command to any node and reach the owner only through MOVED, out of order with its neighbours.
+  if ("isCluster" in connection) {
+    const slot = new Command(command.name.toLowerCase(), command.args).getSlot();
+    (raw as unknown as { slot: number | null }).slot = slot;
+  }
   corkUntilNextTurn(connection);
   connection.sendCommand(raw);
   return raw.promise as Promise<RedisReply>;

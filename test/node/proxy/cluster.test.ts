@@ -1,6 +1,7 @@
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterProxy, startClusterProxy } from "./cluster-fixtures.ts";
+import { eventually } from "./proxy-fixtures.ts";
 
 // docs/proxy.md, "Redis Cluster": the proxy seeded with one node of a 3-primary cluster uses all of it.
 describe("proxy on a Redis Cluster", () => {
@@ -79,5 +80,43 @@ describe("proxy on a Redis Cluster", () => {
       ),
     ).rejects.toThrow(/CROSSSLOT/);
     expect(await redis.exists(first)).toBe(0);
+  });
+
+  it("delivers classic pub/sub on /subscribe whichever primary a message is published on", async () => {
+    const channel = `cluster-sse:${Date.now()}`;
+    const controller = new AbortController();
+    const response = await fetch(`${stack.url}/subscribe/${channel}`, {
+      method: "POST",
+      body: "[]",
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${stack.token}`, accept: "text/event-stream" },
+    });
+    expect(response.status).toBe(200);
+    let received = "";
+    if (!response.body) throw new Error("no stream body");
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        received += value;
+      }
+    })().catch(() => {});
+    const dataLines = () => received.split("\n").filter((line) => line.startsWith("data: "));
+    await eventually(() => expect(dataLines()).toHaveLength(1));
+    for (const [index, primary] of stack.primaries.entries())
+      await primary.publish(channel, `via-node-${index}`);
+    // PUBLISH's count is the receiving node's own subscribers, so it may be 0 here; delivery is what counts.
+    await redis.publish(channel, "via-proxy");
+    await eventually(() =>
+      expect(dataLines()).toEqual([
+        `data: subscribe,${channel},1`,
+        `data: message,${channel},via-node-0`,
+        `data: message,${channel},via-node-1`,
+        `data: message,${channel},via-node-2`,
+        `data: message,${channel},via-proxy`,
+      ]),
+    );
+    controller.abort();
   });
 });
