@@ -6,7 +6,7 @@ import {
   BlockingTimeoutError,
 } from "./blocking-pool.ts";
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
-import { connectionForSlot, firstKeySlot } from "./cluster/slot-routing.ts";
+import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
@@ -160,7 +160,8 @@ export class RedisBackend {
 
   private async pipelineRun(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
-    const pending = commands.map((command) => slot(sendRaw(this.connection, command)));
+    const send = (command: RedisCommand) => slot(sendRaw(this.connection, command));
+    const pending = this.connection instanceof Cluster ? sendInSlotOrder(commands, send) : commands.map(send);
     const outcomes = await Promise.all(pending);
     return outcomes.map((outcome) => this.rethrowUnavailable(outcome));
   }

@@ -21,3 +21,24 @@ export function connectionForSlot(cluster: Cluster, slot: number | undefined): R
   const owner = cluster.slots[slot]?.[0];
   return primaries.find((node) => `${node.options.host}:${node.options.port}` === owner) ?? primaries[0];
 }
+
+/**
+ * Runs a pipeline's commands on a cluster: commands of different slots in parallel (different primaries),
+ * commands of one slot one after another. A command redirected by MOVED/ASK (resharding, a stale slot map)
+ * is re-sent later, so sending a slot's commands all at once could let a later one overtake it.
+ */
+export function sendInSlotOrder<T>(
+  commands: RedisCommand[],
+  send: (command: RedisCommand) => Promise<T>,
+): Promise<T>[] {
+  const lastOfSlot = new Map<number | undefined, Promise<unknown>>();
+  return commands.map((command) => {
+    const slot = firstKeySlot([command]);
+    const run = (lastOfSlot.get(slot) ?? Promise.resolve()).then(() => send(command));
+    lastOfSlot.set(
+      slot,
+      run.catch(() => {}),
+    );
+    return run;
+  });
+}
