@@ -6,6 +6,7 @@ import {
   BlockingTimeoutError,
 } from "./blocking-pool.ts";
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
+import { isKeyspaceWide, runOnEveryPrimary } from "./cluster/every-primary.ts";
 import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
@@ -115,6 +116,11 @@ export class RedisBackend {
       return this.blocking.run(command, signal, () => this.describeDown());
     }
     await this.ready();
+    if (this.connection instanceof Cluster && isKeyspaceWide(command)) {
+      return runOnEveryPrimary(this.connection, command, (node, nodeCommand) =>
+        sendRaw(node, nodeCommand).catch((error: unknown) => this.rethrow(error)),
+      );
+    }
     return sendRaw(this.connection, command).catch((error: unknown) => this.rethrow(error));
   }
 

@@ -119,4 +119,23 @@ describe("proxy on a Redis Cluster", () => {
     );
     controller.abort();
   });
+
+  it("SCAN with a compound cursor, KEYS and DBSIZE cover every primary", async () => {
+    const keys = await stack.keysOnEachPrimary("scan-all");
+    for (const key of keys) await redis.set(key, "1");
+    const seen: string[] = [];
+    let cursor: string | number = 0;
+    do {
+      const [next, batch]: [string | number, string[]] = await redis.scan(cursor, {
+        match: "scan-all:*",
+        count: 5,
+      });
+      seen.push(...batch);
+      cursor = next;
+    } while (String(cursor) !== "0");
+    expect(seen.sort()).toEqual([...keys].sort());
+    expect((await redis.keys("scan-all:*")).sort()).toEqual([...keys].sort());
+    const sizes = await Promise.all(stack.primaries.map((node) => node.dbsize()));
+    expect(await redis.dbsize()).toBe(sizes.reduce((sum, size) => sum + size, 0));
+  });
 });
