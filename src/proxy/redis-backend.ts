@@ -1,14 +1,18 @@
-import type { Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import {
   BlockingPool,
   BlockingPoolBusyError,
   type BlockingSettings,
   BlockingTimeoutError,
 } from "./blocking-pool.ts";
+import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
+import { isKeyspaceWide, runOnEveryPrimary } from "./cluster/every-primary.ts";
+import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
 import {
+  type CommandConnection,
   type ConnectionSettings,
   closeConnection,
   openRedisConnection,
@@ -41,7 +45,13 @@ export interface BackendSettings extends ConnectionSettings {
 export class RedisBackend {
   readonly label: string;
   readonly subscriptions: SubscriberHub;
-  private readonly connection: Redis;
+  /** The seed node's connection, replaced by an ioredis Cluster once the seed reports cluster mode. */
+  private connection: CommandConnection;
+  private readonly redisUrl: string;
+  /** Settles once the seed node has said whether it is part of a cluster; unset until asked or after a failure. */
+  private discovery: Promise<void> | undefined;
+  private discovered = false;
+  private inCluster = false;
   private readonly blocking: BlockingPool | undefined;
   private readonly settings: BackendSettings;
   private lastError = "not connected yet";
@@ -53,6 +63,7 @@ export class RedisBackend {
   constructor(redisUrl: string, settings: BackendSettings) {
     this.settings = settings;
     this.label = redactRedisUrl(redisUrl);
+    this.redisUrl = redisUrl;
     this.connection = openRedisConnection(redisUrl, settings);
     this.watch(this.connection, "commands");
     this.subscriptions = new SubscriberHub(
@@ -105,6 +116,11 @@ export class RedisBackend {
       return this.blocking.run(command, signal, () => this.describeDown());
     }
     await this.ready();
+    if (this.connection instanceof Cluster && isKeyspaceWide(command)) {
+      return runOnEveryPrimary(this.connection, command, (node, nodeCommand) =>
+        sendRaw(node, nodeCommand).catch((error: unknown) => this.rethrow(error)),
+      );
+    }
     return sendRaw(this.connection, command).catch((error: unknown) => this.rethrow(error));
   }
 
@@ -150,7 +166,8 @@ export class RedisBackend {
 
   private async pipelineRun(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
-    const pending = commands.map((command) => slot(sendRaw(this.connection, command)));
+    const send = (command: RedisCommand) => slot(sendRaw(this.connection, command));
+    const pending = this.connection instanceof Cluster ? sendInSlotOrder(commands, send) : commands.map(send);
     const outcomes = await Promise.all(pending);
     return outcomes.map((outcome) => this.rethrowUnavailable(outcome));
   }
@@ -162,9 +179,10 @@ export class RedisBackend {
    */
   async transaction(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
-    const multi = sendRaw(this.connection, { name: "MULTI", args: [] });
-    const queued = commands.map((command) => slot(sendRaw(this.connection, command)));
-    const exec = sendRaw(this.connection, { name: "EXEC", args: [] });
+    const target = this.transactionConnection(commands);
+    const multi = sendRaw(target, { name: "MULTI", args: [] });
+    const queued = commands.map((command) => slot(sendRaw(target, command)));
+    const exec = sendRaw(target, { name: "EXEC", args: [] });
     const settled = await Promise.all([slot(multi), Promise.all(queued), slot(exec)]);
     const multiOutcome = this.rethrowUnavailable(settled[0]);
     const queuedOutcomes = settled[1].map((outcome) => this.rethrowUnavailable(outcome));
@@ -182,6 +200,15 @@ export class RedisBackend {
     const results = execOutcome.reply;
     if (!Array.isArray(results)) throw replyError(`ERR transaction was aborted by Redis (EXEC answered nil)`);
     return results.map((item) => (item instanceof Error ? { error: item.message } : { reply: item }));
+  }
+
+  /** In cluster mode a transaction runs on the primary that owns its first key (docs/proxy.md, "Redis Cluster"). */
+  private transactionConnection(commands: RedisCommand[]): CommandConnection {
+    if (!(this.connection instanceof Cluster)) return this.connection;
+    const node = connectionForSlot(this.connection, firstKeySlot(commands));
+    if (!node)
+      throw new RedisUnavailableError(`Redis is unavailable: ${this.describeDown()} (no primary known)`);
+    return node;
   }
 
   /** True when Redis flags the command (or its subcommand) `readonly`: what a read-only token may run. */
@@ -204,7 +231,48 @@ export class RedisBackend {
     await Promise.all([this.subscriptions.close(), this.blocking?.close(), closeConnection(this.connection)]);
   }
 
+  /** True once the seed node turned out to be part of a Redis Cluster. */
+  get clusterMode(): boolean {
+    return this.inCluster;
+  }
+
   private ready(): Promise<void> {
+    if (!this.discovered) return this.discover().then(() => this.connectionReady());
+    return this.connectionReady();
+  }
+
+  /**
+   * Asks the seed node `INFO cluster` once: with `cluster_enabled:1` the commands move to an ioredis Cluster
+   * seeded with the same URL (docs/proxy.md, "Redis Cluster"). A seed that cannot be reached is asked again
+   * by the next request; meanwhile requests get the usual 503.
+   */
+  private discover(): Promise<void> {
+    this.discovery ??= this.askSeed().catch((error: unknown) => {
+      this.discovery = undefined;
+      throw error;
+    });
+    return this.discovery;
+  }
+
+  private async askSeed(): Promise<void> {
+    await this.connectionReady();
+    const info = await sendRaw(this.connection, { name: "INFO", args: ["cluster"] }).catch((error: unknown) =>
+      this.rethrow(error),
+    );
+    if (isClusterInfo(info)) {
+      const seed = this.connection;
+      const cluster = openClusterConnection(this.redisUrl, this.settings);
+      this.watch(cluster, "cluster");
+      this.connection = cluster;
+      this.inCluster = true;
+      cluster.connect().catch(() => {});
+      void closeConnection(seed);
+      this.settings.log(`proxy: ${this.label} is a Redis Cluster node; routing commands by slot`);
+    }
+    this.discovered = true;
+  }
+
+  private connectionReady(): Promise<void> {
     if (this.connection.status === "ready") return Promise.resolve();
     // Down for longer than a request would wait: answer at once instead of making every request wait.
     if (this.downSince !== undefined && Date.now() - this.downSince > this.settings.readyWaitMs) {
@@ -237,17 +305,19 @@ export class RedisBackend {
     return outcome;
   }
 
-  private watch(connection: Redis, role: string): void {
+  private watch(connection: CommandConnection, role: string): void {
     let wasReady = false;
     connection.on("error", (error: Error) => {
-      this.lastError = error.message;
+      if (connection === this.connection) this.lastError = error.message;
     });
     connection.on("ready", () => {
+      if (connection !== this.connection) return; // the seed connection, retired in cluster mode
       this.downSince = undefined;
       if (wasReady && !this.closing) this.settings.log(`proxy: ${role} connection to ${this.label} is back`);
       wasReady = true;
     });
     connection.on("close", () => {
+      if (connection !== this.connection) return;
       this.downSince ??= Date.now();
       if (wasReady && !this.closing)
         this.settings.log(

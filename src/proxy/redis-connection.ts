@@ -1,6 +1,9 @@
-import { Command, Redis, type RedisOptions } from "ioredis";
+import { type Cluster, Command, Redis, type RedisOptions } from "ioredis";
 import type { RedisCommand } from "./command-input.ts";
 import type { RedisReply } from "./reply.ts";
+
+/** A single Redis connection or a Redis Cluster (docs/proxy.md, "Redis Cluster"): both route `sendCommand`. */
+export type CommandConnection = Redis | Cluster;
 
 /** Redis could not be reached, so the command was not sent: answered with a JSON 503 (docs/proxy.md). */
 export class RedisUnavailableError extends Error {
@@ -63,21 +66,27 @@ export function openRedisConnection(
  * reply transformers (HGETALL → object, ZRANGE WITHSCORES → pairs) by lower-case name, and the proxy must
  * pass Redis's replies through untouched.
  */
-export function sendRaw(connection: Redis, command: RedisCommand): Promise<RedisReply> {
+export function sendRaw(connection: CommandConnection, command: RedisCommand): Promise<RedisReply> {
   const raw = new Command(command.name, command.args, { replyEncoding: null });
+  // ioredis's key specs are keyed by lower-case name too: give a Cluster the slot up front, or it would send
+  // the command to any node and reach the owner only through MOVED, out of order with its neighbours.
+  if ("isCluster" in connection) {
+    const slot = new Command(command.name.toLowerCase(), command.args).getSlot();
+    (raw as unknown as { slot: number | null }).slot = slot;
+  }
   corkUntilNextTurn(connection);
   connection.sendCommand(raw);
   return raw.promise as Promise<RedisReply>;
 }
 
 type Corkable = { cork(): void; uncork(): void };
-const corked = new WeakSet<Redis>();
+const corked = new WeakSet<CommandConnection>();
 
 /**
  * Holds the socket's writes until the event loop's next turn, so the commands of every request handled in
  * this turn leave in one write instead of one system call each (order is kept; only batching changes).
  */
-function corkUntilNextTurn(connection: Redis): void {
+function corkUntilNextTurn(connection: CommandConnection): void {
   if (corked.has(connection)) return;
   const stream = (connection as unknown as { stream?: Partial<Corkable> }).stream;
   if (typeof stream?.cork !== "function" || typeof stream.uncork !== "function") return;
@@ -91,7 +100,11 @@ function corkUntilNextTurn(connection: Redis): void {
 }
 
 /** Resolves once the connection is ready, or rejects with RedisUnavailableError after `waitMs`. */
-export function whenReady(connection: Redis, waitMs: number, describe: () => string): Promise<void> {
+export function whenReady(
+  connection: CommandConnection,
+  waitMs: number,
+  describe: () => string,
+): Promise<void> {
   if (connection.status === "ready") return Promise.resolve();
   if (connection.status === "wait") connection.connect().catch(() => {});
   if (connection.status === "end") {
@@ -125,7 +138,7 @@ export function redactRedisUrl(url: string): string {
 const QUIT_WAIT_MS = 1000;
 
 /** QUIT when the connection is up (Redis finishes what it was sent), then drop it either way. */
-export async function closeConnection(connection: Redis): Promise<void> {
+export async function closeConnection(connection: CommandConnection): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     if (connection.status === "ready") {

@@ -1,0 +1,40 @@
+import { Cluster, type RedisOptions } from "ioredis";
+import type { ConnectionSettings } from "../redis-connection.ts";
+
+/** True when an `INFO cluster` reply says the node runs in cluster mode (`cluster_enabled:1`). */
+export function isClusterInfo(reply: unknown): boolean {
+  const text = Buffer.isBuffer(reply) ? reply.toString() : typeof reply === "string" ? reply : "";
+  return /^cluster_enabled:1\s*$/m.test(text);
+}
+
+/**
+ * An ioredis Cluster seeded with one node's URL, set up like the single-node connection
+ * (docs/proxy.md, "Redis Cluster"): RESP2, integers as text, no offline queue, no resending; ioredis
+ * routes each command by its key's slot and follows MOVED/ASK redirections.
+ */
+export function openClusterConnection(seedUrl: string, settings: ConnectionSettings): Cluster {
+  const seed = new URL(seedUrl);
+  const redisOptions: RedisOptions = {
+    protocol: 2,
+    stringNumbers: true,
+    commandTimeout: settings.commandTimeoutMs,
+    connectionName: settings.connectionName,
+    disableClientInfo: true,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+    ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+    ...(seed.protocol === "rediss:" ? { tls: {} } : {}),
+  };
+  const cluster = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+    redisOptions,
+    enableOfflineQueue: false,
+    enableAutoPipelining: false,
+    lazyConnect: true,
+    clusterRetryStrategy: (attempt) =>
+      Math.min(50 * 2 ** attempt, settings.maxReconnectDelayMs) + Math.random() * 50,
+  });
+  // Failures surface as rejected commands (503 or 504); without a listener ioredis would print each one.
+  cluster.on("error", () => {});
+  return cluster;
+}

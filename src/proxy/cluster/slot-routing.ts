@@ -1,0 +1,44 @@
+import { type Cluster, Command, type Redis } from "ioredis";
+import type { RedisCommand } from "../command-input.ts";
+
+/** The hash slot of the first key any of the commands names (ioredis's key specs), or undefined when none has a key. */
+export function firstKeySlot(commands: RedisCommand[]): number | undefined {
+  for (const command of commands) {
+    const slot = new Command(command.name.toLowerCase(), command.args).getSlot();
+    if (typeof slot === "number") return slot;
+  }
+  return undefined;
+}
+
+/**
+ * The primary's connection a transaction must run on: the owner of its first key's slot (any primary when
+ * no command names a key). Every command is then sent there as it is, so keys in other slots get Redis's own
+ * CROSSSLOT (or MOVED) at queue time and EXEC aborts the whole transaction: never a partial write.
+ */
+export function connectionForSlot(cluster: Cluster, slot: number | undefined): Redis | undefined {
+  const primaries = cluster.nodes("master");
+  if (slot === undefined) return primaries[0];
+  const owner = cluster.slots[slot]?.[0];
+  return primaries.find((node) => `${node.options.host}:${node.options.port}` === owner) ?? primaries[0];
+}
+
+/**
+ * Runs a pipeline's commands on a cluster: commands of different slots in parallel (different primaries),
+ * commands of one slot one after another. A command redirected by MOVED/ASK (resharding, a stale slot map)
+ * is re-sent later, so sending a slot's commands all at once could let a later one overtake it.
+ */
+export function sendInSlotOrder<T>(
+  commands: RedisCommand[],
+  send: (command: RedisCommand) => Promise<T>,
+): Promise<T>[] {
+  const lastOfSlot = new Map<number | undefined, Promise<unknown>>();
+  return commands.map((command) => {
+    const slot = firstKeySlot([command]);
+    const run = (lastOfSlot.get(slot) ?? Promise.resolve()).then(() => send(command));
+    lastOfSlot.set(
+      slot,
+      run.catch(() => {}),
+    );
+    return run;
+  });
+}

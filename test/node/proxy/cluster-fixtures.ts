@@ -1,0 +1,57 @@
+import { Redis as TcpRedis } from "ioredis";
+import { createProxy, type Proxy as RestProxy } from "../../../src/proxy/index.ts";
+import { type RedisCluster, startRedisCluster } from "../../helpers/redis-cluster.ts";
+
+export interface ClusterProxy {
+  url: string;
+  token: string;
+  cluster: RedisCluster;
+  proxy: RestProxy;
+  /** Plain TCP connections to each primary, in `cluster.nodes` order. */
+  primaries: TcpRedis[];
+  /** A key (with `prefix`) whose slot each primary owns, one per primary in `primaries` order. */
+  keysOnEachPrimary(prefix: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** A real local Redis Cluster (no replicas) with the proxy in front of it, seeded with ONE node's URL. */
+export async function startClusterProxy(primaryCount = 3): Promise<ClusterProxy> {
+  const cluster = await startRedisCluster({ primaries: primaryCount, replicasPerPrimary: 0 });
+  const token = "cluster-test-token";
+  const proxy = createProxy({ log: () => {}, redisUrl: cluster.url, token });
+  const { url } = await proxy.listen({ host: "127.0.0.1", port: 0 });
+  const primaries = cluster.nodes.slice(0, primaryCount).map((node) => new TcpRedis(node.url));
+  const ownerPorts = await slotOwners(primaries[0] as TcpRedis);
+  return {
+    url,
+    token,
+    cluster,
+    proxy,
+    primaries,
+    async keysOnEachPrimary(prefix) {
+      const found: string[] = [];
+      for (const node of cluster.nodes.slice(0, primaryCount)) {
+        for (let i = 0; ; i++) {
+          const key = `${prefix}:${i}`;
+          const slot = Number(await primaries[0]?.call("CLUSTER", "KEYSLOT", key));
+          if (ownerPorts(slot) === node.port) {
+            found.push(key);
+            break;
+          }
+        }
+      }
+      return found;
+    },
+    async stop() {
+      await proxy.close();
+      for (const connection of primaries) connection.disconnect();
+      await cluster.stop();
+    },
+  };
+}
+
+/** slot → port of the primary that owns it, from `CLUSTER SLOTS`. */
+async function slotOwners(node: TcpRedis): Promise<(slot: number) => number | undefined> {
+  const ranges = (await node.call("CLUSTER", "SLOTS")) as [number, number, [string, number]][];
+  return (slot) => ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+}

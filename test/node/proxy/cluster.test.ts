@@ -1,0 +1,141 @@
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ClusterProxy, startClusterProxy } from "./cluster-fixtures.ts";
+import { eventually } from "./proxy-fixtures.ts";
+
+// docs/proxy.md, "Redis Cluster": the proxy seeded with one node of a 3-primary cluster uses all of it.
+describe("proxy on a Redis Cluster", () => {
+  let stack: ClusterProxy;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    stack = await startClusterProxy(3);
+    redis = new Redis({ url: stack.url, token: stack.token, retry: false, enableTelemetry: false });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("routes single commands by slot: keys on every primary are written and read back", async () => {
+    const keys = await stack.keysOnEachPrimary("single");
+    expect(keys).toHaveLength(3);
+    for (const [index, key] of keys.entries()) {
+      expect(await redis.set(key, `value-${index}`)).toBe("OK");
+    }
+    for (const [index, key] of keys.entries()) {
+      expect(await redis.get(key)).toBe(`value-${index}`);
+      // Each key really lives on its own primary (read there directly, no redirection).
+      expect(await stack.primaries[index]?.get(key)).toBe(`value-${index}`);
+    }
+  });
+
+  it("splits a /pipeline across primaries and answers in the request's order, errors per command", async () => {
+    const keys = await stack.keysOnEachPrimary("pipe");
+    const [a, b, c] = keys as [string, string, string];
+    const pipeline = redis.pipeline();
+    pipeline.set(a, "1").set(b, "2").set(c, "3").get(c).get(a).lpush(b, "x").get(b);
+    const replies = await pipeline.exec({ keepErrors: true });
+    expect(replies.map((reply) => reply.result ?? reply.error)).toEqual([
+      "OK",
+      "OK",
+      "OK",
+      3,
+      1,
+      "WRONGTYPE Operation against a key holding the wrong kind of value",
+      2,
+    ]);
+  });
+
+  it("runs /multi-exec on the primary that owns its keys", async () => {
+    const tx = redis.multi();
+    tx.set("{tx}:a", "1").incr("{tx}:b").get("{tx}:a");
+    expect(await tx.exec()).toEqual(["OK", 1, 1]);
+  });
+
+  it("answers CROSSSLOT as the JSON error of a /multi-exec spanning slots, and writes nothing", async () => {
+    const [first, second] = (await stack.keysOnEachPrimary("cross")) as [string, string];
+    const response = await fetch(`${stack.url}/multi-exec`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
+      body: JSON.stringify([
+        ["set", first, "written"],
+        ["set", second, "written"],
+      ]),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string };
+    expect(body.error).toMatch(/^EXECABORT .*(CROSSSLOT|MOVED)/);
+    expect([await redis.exists(first), await redis.exists(second)]).toEqual([0, 0]);
+  });
+
+  it("runs EVAL where its key lives, and answers CROSSSLOT for keys spanning slots", async () => {
+    const [first, second] = (await stack.keysOnEachPrimary("eval")) as [string, string];
+    expect(await redis.eval("return redis.call('SET', KEYS[1], ARGV[1])", [second], ["v"])).toBe("OK");
+    expect(await stack.primaries[1]?.get(second)).toBe("v");
+    await expect(
+      redis.eval(
+        "redis.call('SET', KEYS[1], 'x'); return redis.call('SET', KEYS[2], 'x')",
+        [first, second],
+        [],
+      ),
+    ).rejects.toThrow(/CROSSSLOT/);
+    expect(await redis.exists(first)).toBe(0);
+  });
+
+  it("delivers classic pub/sub on /subscribe whichever primary a message is published on", async () => {
+    const channel = `cluster-sse:${Date.now()}`;
+    const controller = new AbortController();
+    const response = await fetch(`${stack.url}/subscribe/${channel}`, {
+      method: "POST",
+      body: "[]",
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${stack.token}`, accept: "text/event-stream" },
+    });
+    expect(response.status).toBe(200);
+    let received = "";
+    if (!response.body) throw new Error("no stream body");
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        received += value;
+      }
+    })().catch(() => {});
+    const dataLines = () => received.split("\n").filter((line) => line.startsWith("data: "));
+    await eventually(() => expect(dataLines()).toHaveLength(1));
+    for (const [index, primary] of stack.primaries.entries())
+      await primary.publish(channel, `via-node-${index}`);
+    // PUBLISH's count is the receiving node's own subscribers, so it may be 0 here; delivery is what counts.
+    await redis.publish(channel, "via-proxy");
+    await eventually(() =>
+      expect(dataLines()).toEqual([
+        `data: subscribe,${channel},1`,
+        `data: message,${channel},via-node-0`,
+        `data: message,${channel},via-node-1`,
+        `data: message,${channel},via-node-2`,
+        `data: message,${channel},via-proxy`,
+      ]),
+    );
+    controller.abort();
+  });
+
+  it("SCAN with a compound cursor, KEYS and DBSIZE cover every primary", async () => {
+    const keys = await stack.keysOnEachPrimary("scan-all");
+    for (const key of keys) await redis.set(key, "1");
+    const seen: string[] = [];
+    let cursor: string | number = 0;
+    do {
+      const [next, batch]: [string | number, string[]] = await redis.scan(cursor, {
+        match: "scan-all:*",
+        count: 5,
+      });
+      seen.push(...batch);
+      cursor = next;
+    } while (String(cursor) !== "0");
+    expect(seen.sort()).toEqual([...keys].sort());
+    expect((await redis.keys("scan-all:*")).sort()).toEqual([...keys].sort());
+    const sizes = await Promise.all(stack.primaries.map((node) => node.dbsize()));
+    expect(await redis.dbsize()).toBe(sizes.reduce((sum, size) => sum + size, 0));
+  });
+});
