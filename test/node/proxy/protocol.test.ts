@@ -118,7 +118,8 @@ describe("endpoints", () => {
         405,
         allow,
       ]);
-      if (method !== "HEAD") expect(((await refused.json()) as { error: string }).error).toMatch(/^ERR .*got/);
+      if (method !== "HEAD")
+        expect(((await refused.json()) as { error: string }).error).toMatch(/^ERR .*got/);
     }
     // Health needs no token, so its 405 needs none either; the command routes answer 401 before 405.
     const health = await proxyFetch("/healthz", { method: "POST", token: null });
