@@ -1,10 +1,12 @@
-# Redis for the container stack (compose.yaml). Debian's redis-server on any Debian base: the public image by
-# default, or a locally made one where no registry is reachable (docs/containers.md).
-ARG BASE=docker.io/library/debian:bookworm-slim
+# Redis for the container stack (compose.yaml): the public redis:7 image by default; on a plain Debian base (the
+# locally made one where no registry is reachable) Debian's redis-server is installed (docs/containers.md).
+ARG BASE=docker.io/library/redis:7
 FROM ${BASE}
-RUN apt-get update -qq \
+RUN command -v redis-server >/dev/null || { apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/*; } && mkdir -p /data
+WORKDIR /data
 EXPOSE 6379
-# No persistence settings here: mount a volume and pass --appendonly yes for that (docs/containers.md).
-CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no"]
+# redis-server exits on SIGTERM, so `stop` is quick. No persistence here: mount a volume at /data and add
+# --appendonly yes for that (docs/containers.md).
+CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]

@@ -2,12 +2,15 @@
 # One command for the container stack (compose.yaml): assembles the build context, keeps the stack's secrets in
 # .container/stack.env (generated once, git-ignored), builds and starts Redis, the proxy and the relay, waits
 # until the relay answers /healthz, and prints the URLs and an admin token. docs/containers.md.
-# Env: RELAY_PORT (8787), PROXY_PORT (8079), BASE_IMAGE (a Debian image; local/debian:bookworm where no registry
-# is reachable: container/base-image.sh makes it), COMPOSE_PROJECT_NAME (edge-relay).
+# Env: RELAY_PORT (8787), PROXY_PORT (8079), BASE_IMAGE (a Debian image for all three images, instead of the public
+# debian:bookworm-slim and redis:7; local/debian:bookworm where no registry is reachable: container/base-image.sh
+# makes it), REDIS_BASE_IMAGE (Redis's alone), IMAGE_TAG (dev), COMPOSE_PROJECT_NAME (edge-relay).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source "$root/container/compose-tool.sh"
+# A plain Debian base for the app images serves Redis too (its Dockerfile installs redis-server there).
+if [ -n "${BASE_IMAGE:-}" ] && [ -z "${REDIS_BASE_IMAGE:-}" ]; then export REDIS_BASE_IMAGE="$BASE_IMAGE"; fi
 
 bash container/prepare.sh >/dev/null
 env_file="$root/.container/stack.env"

@@ -32,17 +32,28 @@ describe.skipIf(skipReason !== undefined)(
   `container stack (podman-compose)${skipReason ? `: skipped, ${skipReason}` : ""}`,
   () => {
     const project = `edgerelaytest${randomBytes(3).toString("hex")}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, COMPOSE_PROJECT_NAME: project, CONTAINERS_CONF };
+    // Images tagged with the project's name, so the teardown removes exactly what this test built.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      COMPOSE_PROJECT_NAME: project,
+      IMAGE_TAG: project,
+      CONTAINERS_CONF,
+    };
+    const images = ["redis", "proxy", "relay"].map((service) => `localhost/edge-relay-${service}:${project}`);
+    const localBase = "local/debian:bookworm";
+    let madeLocalBase = false;
     let relay = "";
     let token = "";
 
     const podman = async (...args: string[]) =>
       (await run("podman", args, { env, encoding: "utf8", timeout: 60_000 })).stdout;
+    const exists = (...args: string[]) => spawnSync("podman", args, { env }).status === 0;
 
     beforeAll(async () => {
       if (spawnSync("debootstrap", ["--version"]).status === 0) {
+        madeLocalBase = !exists("image", "exists", localBase);
         await run("bash", [join(ROOT, "container/base-image.sh")], { env, timeout: 300_000 });
-        env.BASE_IMAGE = "local/debian:bookworm";
+        env.BASE_IMAGE = localBase;
       }
       env.RELAY_PORT = String(await freePort());
       env.PROXY_PORT = String(await freePort());
@@ -55,19 +66,30 @@ describe.skipIf(skipReason !== undefined)(
       token = /^token +(\S+)/m.exec(stdout)?.[1] ?? "";
     }, 600_000);
 
+    // Leaves the machine as it found it: no container, network or image tag of this run (and no local base
+    // image if this run made it), also when bringing the stack up failed.
     afterAll(async () => {
       await run("bash", [join(ROOT, "container/down.sh")], { env, timeout: 120_000 }).catch(() => {});
       const left = await podman("ps", "-a", "-q", "--filter", `label=io.podman.compose.project=${project}`);
-      expect(left.trim()).toBe("");
+      const network = exists("network", "exists", `${project}_default`);
+      for (const image of images) spawnSync("podman", ["rmi", "--ignore", image], { env });
+      if (madeLocalBase) spawnSync("podman", ["rmi", localBase], { env });
+      const tagged = images.filter((image) => exists("image", "exists", image));
+      expect({ containers: left.trim(), network, images: tagged }).toEqual({
+        containers: "",
+        network: false,
+        images: [],
+      });
     }, 180_000);
 
-    it("comes up healthy: the relay and the proxy answer /healthz, every container's health check passes", async () => {
+    it("comes up healthy from images of its own tag: the relay and the proxy answer /healthz, every health check passes", async () => {
       expect(relay).toBe(`http://127.0.0.1:${env.RELAY_PORT}`);
       expect(token).not.toBe("");
       expect((await fetch(`${relay}/healthz`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${env.PROXY_PORT}/healthz`)).status).toBe(200);
       for (const service of ["redis", "proxy", "relay"])
         await podman("healthcheck", "run", `${project}_${service}_1`);
+      expect(images.filter((image) => !exists("image", "exists", image))).toEqual([]);
     });
 
     it("a publish through the relay is in Redis inside the Redis container, and so is a stored value", async () => {
@@ -102,6 +124,15 @@ describe.skipIf(skipReason !== undefined)(
       expect(
         (await podman("exec", `${project}_redis_1`, "redis-cli", "--raw", "GET", `${channel}-config`)).trim(),
       ).toBe('{"mode":"fast"}');
+    });
+
+    // A PID 1 that ignores SIGTERM is killed only after the 10 s grace period; each service handles it.
+    it("every service stops on SIGTERM well within the stop timeout", async () => {
+      for (const service of ["relay", "proxy", "redis"]) {
+        const started = performance.now();
+        await podman("stop", "--time", "10", `${project}_${service}_1`);
+        expect({ service, quick: performance.now() - started < 5_000 }).toEqual({ service, quick: true });
+      }
     });
   },
 );
