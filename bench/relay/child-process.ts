@@ -40,34 +40,3 @@ export function firstJsonLine<T>(child: ChildProcess, name: string, timeoutMs: n
     });
   });
 }
-
-/** Keeps the last few KB of a child's stdout and stderr, for error messages. */
-export function recentOutput(child: ChildProcess, keepChars = 6000): () => string {
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-keepChars);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return () => output;
-}
-
-/** Polls `url` until it answers 2xx; fails with the child's output if it exits first or time runs out. */
-export async function waitUntilServing(
-  url: string,
-  child: ChildProcess,
-  name: string,
-  timeoutMs: number,
-): Promise<void> {
-  const output = recentOutput(child);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}:\n${output()}`);
-    if (Date.now() > deadline)
-      throw new Error(`${name} did not answer ${url} within ${timeoutMs / 1000} s:\n${output()}`);
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-    await response?.body?.cancel();
-    if (response?.ok) return;
-    await new Promise((done) => setTimeout(done, 250));
-  }
-}

@@ -1,11 +1,6 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { startRedisServer } from "../../src/cli/redis-server.ts";
+import { startStack } from "../../src/cli/stack.ts";
 import { mintToken } from "../../src/cli/token.ts";
-import { firstJsonLine, stopChild } from "./child-process.ts";
-
-const PROXY_CHILD = join(import.meta.dirname, "proxy-child.ts");
 
 /** Scope of the benchmark's token: auth stays on, and scope globs are matched on every request. */
 export const BENCH_SCOPE = "publish:bench.* subscribe:bench.*";
@@ -37,43 +32,30 @@ function assertNodeVersion() {
   }
 }
 
+/** The shared bootstrap (src/cli/stack.ts) with the proxy in its own process, so its memory is measured apart. */
 export async function startRelayBenchStack(): Promise<RelayBenchStack> {
   assertNodeVersion();
-  const cleanups: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  };
+  const stack = await startStack({ proxy: { process: true } });
   try {
-    const redis = await startRedisServer();
-    cleanups.push(() => redis.stop());
-
-    const proxyToken = randomBytes(16).toString("hex");
-    const proxy = spawn(process.execPath, ["--no-warnings", PROXY_CHILD], {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, BENCH_REDIS_URL: redis.url, BENCH_PROXY_TOKEN: proxyToken },
-    });
-    cleanups.push(() => stopChild(proxy, 5000));
-    const { url: proxyUrl } = await firstJsonLine<{ url: string }>(proxy, "the REST proxy", 30_000);
-
     const secret = randomBytes(32).toString("hex");
     const token = await mintToken({ secret, scope: BENCH_SCOPE, ttlSeconds: 3600, subject: "relay-bench" });
     return {
-      redisUrl: redis.url,
-      redisPid: redis.pid,
-      proxyUrl,
-      proxyToken,
-      proxyPid: proxy.pid ?? 0,
+      redisUrl: stack.redisUrl,
+      redisPid: stack.redis?.pid ?? 0,
+      proxyUrl: stack.proxyUrl,
+      proxyToken: stack.proxyToken,
+      proxyPid: stack.proxyProcess?.pid() ?? 0,
       relaySecrets: {
-        UPSTASH_REDIS_REST_URL: proxyUrl,
-        UPSTASH_REDIS_REST_TOKEN: proxyToken,
+        UPSTASH_REDIS_REST_URL: stack.proxyUrl,
+        UPSTASH_REDIS_REST_TOKEN: stack.proxyToken,
         RELAY_JWT_SECRET: secret,
       },
       authorization: `Bearer ${token}`,
-      onStop: (cleanup) => cleanups.push(cleanup),
-      stop: stopAll,
+      onStop: stack.onStop,
+      stop: stack.stop,
     };
   } catch (error) {
-    await stopAll();
+    await stack.stop();
     throw error;
   }
 }

@@ -1,14 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort } from "../../src/cli/free-port.ts";
-import { stopChild, waitUntilServing } from "./child-process.ts";
+import { startWranglerDev as startShared, WRANGLER_BIN } from "../../src/cli/wrangler-dev.ts";
 import { descendantsNamed } from "./proc.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
-const READY_TIMEOUT_MS = 120_000;
 
 export interface WorkerdProcesses {
   /** wrangler dev's own entry workerd on the public port: it forwards every request (production has no such hop). */
@@ -31,6 +28,7 @@ interface WranglerDevOptions {
    * `wrangler dev` that choose the worker (script, config, compatibility). */
   prepare(scratch: string): { cwd: string; workerArgs: string[] };
   secrets?: Record<string, string>;
+  vars?: Record<string, string>;
   /** Path answering 200 once the worker is ready. */
   readyPath: string;
   /** The loopback port to serve on (a restart reuses its predecessor's); default a free one. */
@@ -51,9 +49,14 @@ export function startRelayUnderWranglerDev(
   return startWranglerDev({
     prepare(scratch) {
       const outdir = join(scratch, "build");
-      const build = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir], {
+      const build = spawnSync(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outdir], {
         cwd: ROOT,
-        env: wranglerEnv(scratch),
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          NO_COLOR: "1",
+          WRANGLER_LOG_PATH: join(scratch, "logs"),
+        },
         encoding: "utf8",
       });
       if (build.status !== 0) {
@@ -61,11 +64,11 @@ export function startRelayUnderWranglerDev(
           `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
         );
       }
-      // Settings beyond the secrets (BENCH_RELAY_ENV, e.g. RELAY_HUB=off) override wrangler.toml's [vars].
-      const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-      return { cwd: ROOT, workerArgs: [join(outdir, "worker.js"), "--no-bundle", ...varArgs] };
+      return { cwd: ROOT, workerArgs: [join(outdir, "worker.js"), "--no-bundle"] };
     },
     secrets,
+    // Settings beyond the secrets (BENCH_RELAY_ENV, e.g. RELAY_HUB=off) override wrangler.toml's [vars].
+    vars,
     readyPath: "/healthz",
     port,
   });
@@ -122,74 +125,45 @@ export default {
 };
 `;
 
-function wranglerEnv(scratch: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    NO_COLOR: "1",
-    WRANGLER_LOG_PATH: join(scratch, "logs"),
-  };
-}
-
+/**
+ * The shared `wrangler dev` starter (src/cli/wrangler-dev.ts) on a worker the benchmark prepared in its own
+ * scratch directory (removed on stop), plus which workerd processes are whose, for the CPU and memory columns.
+ */
 async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
   const scratch = mkdtempSync(join(tmpdir(), "relay-bench-"));
-  let prepared: { cwd: string; workerArgs: string[] };
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  let dev: Awaited<ReturnType<typeof startShared>>;
   try {
-    prepared = options.prepare(scratch);
+    const prepared = options.prepare(scratch);
+    dev = await startShared({
+      cwd: prepared.cwd,
+      workerArgs: prepared.workerArgs,
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.vars ? { vars: options.vars } : {}),
+      ...(options.port ? { port: options.port } : {}),
+      readyPath: options.readyPath,
+      logLevel: "warn",
+    });
   } catch (error) {
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratch();
     throw error;
   }
-  const args = [WRANGLER, "dev", ...prepared.workerArgs];
-  if (options.secrets) {
-    const envFile = join(scratch, "secrets.env");
-    const lines = Object.entries(options.secrets).map(([key, value]) => `${key}=${JSON.stringify(value)}\n`);
-    writeFileSync(envFile, lines.join(""), { mode: 0o600 });
-    args.push("--env-file", envFile);
-  }
-  const port = options.port ?? (await freePort());
-  args.push(
-    ...["--ip", "127.0.0.1", "--port", String(port)],
-    ...["--inspector-ip", "127.0.0.1", "--inspector-port", String(await freePort())],
-    ...[
-      "--persist-to",
-      join(scratch, "state"),
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "warn",
-    ],
-  );
-  const child = spawn(process.execPath, args, {
-    cwd: prepared.cwd,
-    env: wranglerEnv(scratch),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const started = dev;
   const workerd = (): WorkerdProcesses => {
-    const pids = child.pid ? descendantsNamed(child.pid, /workerd/) : [];
-    const isEntry = (pid: number) => commandLine(pid).includes(`entry=127.0.0.1:${port}`);
+    const pids = descendantsNamed(started.pid, /workerd/);
+    const isEntry = (pid: number) => commandLine(pid).includes(`entry=127.0.0.1:${started.port}`);
     return { entry: pids.filter(isEntry), worker: pids.filter((pid) => !isEntry(pid)) };
   };
-  const stop = async () => {
-    const { entry, worker } = workerd();
-    await stopChild(child, 5000);
-    // workerd exits with wrangler; make sure, by pid, that none is left behind.
-    for (const pid of [...entry, ...worker]) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    rmSync(scratch, { recursive: true, force: true });
+  return {
+    url: started.url,
+    port: started.port,
+    pid: started.pid,
+    workerd,
+    async stop() {
+      await started.stop();
+      removeScratch();
+    },
   };
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilServing(`${url}${options.readyPath}`, child, "wrangler dev", READY_TIMEOUT_MS);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, port, pid: child.pid ?? 0, workerd, stop };
 }
 
 function commandLine(pid: number): string {

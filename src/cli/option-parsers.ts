@@ -31,6 +31,16 @@ export function portNumber(value: string): number {
   return Number(value);
 }
 
+/** `--redis-cluster`: Redis Cluster needs at least 3 primaries; more than 16 is no local stack. */
+export function clusterPrimaries(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) < 3 || Number(value) > 16) {
+    throw new InvalidArgumentError(
+      `expected a number of primaries from 3 to 16, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}
+
 /** For repeatable options. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { createProxy, type ProxyOptions } from "../../src/proxy/index.ts";
-import { type RedisServer, startRedisServer } from "./redis-server.ts";
+import type { RedisServer } from "../../src/cli/redis-server.ts";
+import { startStack } from "../../src/cli/stack.ts";
+import type { ProxyOptions } from "../../src/proxy/index.ts";
 
 export interface TestStack {
   /** redis://127.0.0.1:<port> of the private redis-server (for plain TCP clients in interop tests). */
@@ -13,28 +13,17 @@ export interface TestStack {
 }
 
 /**
- * A private redis-server plus the REST proxy on free loopback ports: the real parts every test uses.
- * `proxyOptions` tunes the proxy (e.g. a short `commandTimeoutMs` for a test that freezes Redis).
+ * A private redis-server plus the REST proxy on free loopback ports (the shared bootstrap, src/cli/stack.ts): the
+ * real parts every test uses. `proxyOptions` tunes the proxy (e.g. a short `commandTimeoutMs` for a test that
+ * freezes Redis).
  */
 export async function startTestStack(proxyOptions: Partial<ProxyOptions> = {}): Promise<TestStack> {
-  const redis = await startRedisServer();
-  const restToken = randomBytes(16).toString("hex");
-  const proxy = createProxy({ ...proxyOptions, redisUrl: redis.url, token: restToken });
-  let address: { url: string };
-  try {
-    address = await proxy.listen({ host: "127.0.0.1", port: 0 });
-  } catch (error) {
-    await redis.stop();
-    throw error;
-  }
+  const stack = await startStack({ proxy: { options: proxyOptions } });
   return {
-    redisUrl: redis.url,
-    restUrl: address.url,
-    restToken,
-    redis,
-    async stop() {
-      await proxy.close();
-      await redis.stop();
-    },
+    redisUrl: stack.redisUrl,
+    restUrl: stack.proxyUrl,
+    restToken: stack.proxyToken,
+    redis: stack.redis as RedisServer,
+    stop: stack.stop,
   };
 }

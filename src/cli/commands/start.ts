@@ -1,13 +1,21 @@
 import { Command, Option } from "commander";
 import { EXIT } from "../exit-codes.ts";
 import { type LocalStack, type RelayRuntime, StartInterrupted, startLocalStack } from "../local-stack.ts";
-import { portNumber } from "../option-parsers.ts";
+import { clusterPrimaries, portNumber } from "../option-parsers.ts";
 import { printStatus } from "../output.ts";
+
+interface StartOptions {
+  port: number;
+  runtime: RelayRuntime;
+  redisUrl?: string;
+  redisCluster?: number;
+  quiet?: boolean;
+}
 
 export function startCommand(): Command {
   return new Command("start")
     .description(
-      "run the local stack on 127.0.0.1: redis-server (unless REDIS_URL), the REST proxy and the relay; " +
+      "run the local stack on 127.0.0.1: redis-server (unless REDIS_URL; or a cluster), the REST proxy and the relay; " +
         "prints the URLs and an admin dev token; Ctrl-C stops everything",
     )
     .addOption(
@@ -24,8 +32,16 @@ export function startCommand(): Command {
     .addOption(
       new Option("--redis-url <url>", "use this Redis instead of spawning redis-server").env("REDIS_URL"),
     )
+    .addOption(
+      new Option(
+        "--redis-cluster <primaries>",
+        "spawn a local Redis Cluster (this many primaries, a replica each) instead of one redis-server",
+      )
+        .argParser(clusterPrimaries)
+        .conflicts("redisUrl"),
+    )
     .option("-q, --quiet", "do not echo the relay's own output")
-    .action(async (options: { port: number; runtime: RelayRuntime; redisUrl?: string; quiet?: boolean }) => {
+    .action(async (options: StartOptions) => {
       const log = (line: string) => printStatus(`relay start: ${line}`);
       // Listen from the very start: a Ctrl-C during start-up must still stop what already runs.
       const stopRequested = new AbortController();
@@ -54,6 +70,7 @@ export function startCommand(): Command {
           log,
           signal: stopRequested.signal,
           ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+          ...(options.redisCluster ? { redisCluster: options.redisCluster } : {}),
           ...(options.quiet
             ? {}
             : { relayOutput: (line: string) => printStatus(`  ${options.runtime} │ ${line}`) }),

@@ -6,6 +6,7 @@ import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { DEV_SECRET_FILE } from "../../../src/cli/dev-secret.ts";
 import { mintToken } from "../../../src/cli/token.ts";
 import { createClient } from "../../../src/client/index.ts";
+import { keySlot } from "../../../src/relay/redis/key-slot.ts";
 import { unique } from "../client/fixture.ts";
 import { type OpenStream, openStream } from "../relay/relay-process.ts";
 import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";
@@ -218,6 +219,51 @@ describe("relay start (the local stack of npm start)", () => {
     expect(Date.now() - signalledAt).toBeLessThan(STOP_BOUND_MS);
     expect(survivors(children)).toEqual([]);
   }, 150_000);
+
+  it("--redis-cluster 3 brings up 3 primaries with a replica each behind the proxy; channels on every primary work; SIGINT stops every node", async () => {
+    const stack = spawnCli(["start", "--runtime", "node", "--quiet", "--redis-cluster", "3"], { PORT: "0" });
+    const done = finished(stack);
+    onTestFinished(() => stopIfRunning(stack));
+    const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 180_000);
+    const ports = /cluster ready: ([\d, ]+) on 127\.0\.0\.1/.exec(stderr)?.[1]?.split(", ").map(Number) ?? [];
+    expect(ports).toHaveLength(6);
+    const children = descendants(stack.pid as number);
+    const cli = (port: number, ...args: string[]) =>
+      execFileSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8" }).trim();
+    const primaries = ports.filter((port) => cli(port, "ROLE").startsWith("master"));
+    expect(primaries).toHaveLength(3);
+
+    // One channel in each third of the slot space: redis-cli gives each of the 3 primaries one third.
+    const channels: string[] = [];
+    for (let i = 0; channels.length < 3; i++) {
+      const name = unique(`cl${i}`);
+      if (Math.floor(keySlot(name) / (16384 / 3)) === channels.length) channels.push(name);
+    }
+    const client = createClient({ url: printed(stderr, "RELAY_URL"), token: printed(stderr, "RELAY_TOKEN") });
+    for (const channel of channels) {
+      const published = await client.publish(channel, `on ${channel}`);
+      expect((await client.history(channel)).messages.map((m) => m.id)).toEqual([published.id]);
+      await client.kv.set(channel, "kept");
+      expect((await client.kv.get(channel))?.value).toBe("kept");
+    }
+    for (const port of primaries)
+      expect(Number(cli(port, "DBSIZE")), `keys on primary ${port}`).toBeGreaterThan(0);
+
+    stack.kill("SIGINT");
+    expect((await done).code).toBe(0);
+    expect(survivors(children)).toEqual([]);
+  }, 240_000);
+
+  it("--redis-cluster takes 3 to 16 primaries and not with REDIS_URL: a clear error, exit 2", async () => {
+    const few = await runCli(["start", "--runtime", "node", "--redis-cluster", "2"], { env: { PORT: "0" } });
+    expect(few.code).toBe(2);
+    expect(few.stderr).toMatch(/primaries from 3 to 16/);
+    const both = await runCli(["start", "--runtime", "node", "--redis-cluster", "3"], {
+      env: { PORT: "0", REDIS_URL: "redis://127.0.0.1:1" },
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/cannot be used with/);
+  });
 
   it("Ctrl-C while wrangler dev is still starting stops what had started, exit 0", async () => {
     const stack = spawnCli(["start"], { PORT: "0" });

@@ -3,17 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRelayUnderWranglerDev } from "../../../bench/relay/wrangler-dev.ts";
 import { freePort } from "../../../src/cli/free-port.ts";
+import { type RelayProcessKind, startRelayProcess } from "../../../src/cli/relay-process.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
-import { type RelayProcessKind, spawnRelayProcess } from "../relay/relay-process.ts";
 
 /** A proxy command timeout short enough that a frozen Redis answers 504/503 quickly (docs/api.md). */
 export const PROXY_COMMAND_TIMEOUT_MS = 1_000;
 export const HEARTBEAT_MS = 1_000;
 
 /** The relay's own processes (Node, Deno), or the Worker under `wrangler dev` (loopback, local mode). */
-export type FaultRuntime = RelayProcessKind | "workers";
+export type FaultRuntime = RelayProcessKind;
 
 export interface FaultStackOptions {
   relay: FaultRuntime;
@@ -63,36 +63,49 @@ interface RunningRelay {
   stop(signal: NodeJS.Signals): Promise<Omit<RelayExit, "tookMs">>;
 }
 
+/**
+ * Node and Deno through the shared starter (src/cli/relay-process.ts), as `relay start` runs them. Workers: the
+ * benchmark's snapshot of the Worker (bundled once, served with --no-bundle, itself started by the shared
+ * src/cli/wrangler-dev.ts), so an edit to src/ during the run cannot reload it mid-fault; wrangler dev gets the
+ * signal and its workerd processes are remembered by PID for the "nothing left" check.
+ */
 async function startRelay(runtime: FaultRuntime, settings: Record<string, string>, port?: number) {
-  if (runtime !== "workers") {
-    const relay = await spawnRelayProcess(runtime, settings, port);
+  if (runtime === "workers") {
+    const { RELAY_HEARTBEAT_MS: heartbeatMs = String(HEARTBEAT_MS), ...secrets } = settings;
+    const dev = await startRelayUnderWranglerDev(secrets, { RELAY_HEARTBEAT_MS: heartbeatMs }, port);
+    const started = [dev.pid, ...dev.workerd().entry, ...dev.workerd().worker];
     return {
-      url: relay.url,
-      port: relay.port,
-      pids: () => [relay.pid],
+      url: dev.url,
+      port: dev.port,
+      pids: () => started,
       async stop(signal: NodeJS.Signals) {
-        if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill(signal);
-        return { ...(await relay.exited), output: relay.output() };
+        if (signal === "SIGKILL") for (const pid of started.slice(1)) kill(pid);
+        await dev.stop();
+        await reaped(started);
+        return { code: null, signal, output: "" };
       },
     } satisfies RunningRelay;
   }
-  // The secrets go through wrangler's env file, the rest as vars (as `wrangler dev` users set them).
-  const { RELAY_HEARTBEAT_MS: heartbeatMs = String(HEARTBEAT_MS), ...secrets } = settings;
-  const dev = await startRelayUnderWranglerDev(secrets, { RELAY_HEARTBEAT_MS: heartbeatMs }, port);
-  const started = [dev.pid, ...dev.workerd().entry, ...dev.workerd().worker];
+  const relay = await startRelayProcess(runtime, {
+    settings,
+    ...(port ? { port } : {}),
+    // Longer than the relay's own drain (RELAY_SHUTDOWN_MS, 5 s), so a SIGTERM test sees the relay's own exit.
+    killAfterMs: 15_000,
+  });
   return {
-    url: dev.url,
-    port: dev.port,
-    pids: () => started,
+    url: relay.url,
+    port: relay.port,
+    pids: () => [relay.pid],
     async stop(signal: NodeJS.Signals) {
-      if (signal === "SIGKILL") for (const pid of started.slice(1)) kill(pid);
-      await dev.stop();
-      // workerd is wrangler's grandchild: once orphaned it is reaped by init a moment after wrangler exits.
-      const deadline = Date.now() + 5_000;
-      while (started.some(isAlive) && Date.now() < deadline) await pause(50);
-      return { code: null, signal, output: "" };
+      return { ...(await relay.stop(signal)), output: relay.output() };
     },
   } satisfies RunningRelay;
+}
+
+/** workerd is wrangler's grandchild: once orphaned it is reaped by init a moment after wrangler exits. */
+async function reaped(pids: number[]): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (pids.some(isAlive) && Date.now() < deadline) await pause(50);
 }
 
 function kill(pid: number) {

@@ -1,40 +1,39 @@
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { unstable_startWorker } from "wrangler";
+import { startRelayProcess } from "../../../src/cli/relay-process.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import type { Scenario } from "../../scenarios/harness.ts";
 import { socketTarget } from "./socket-target.ts";
 
 /**
- * The Worker as `wrangler dev` runs it (workerd started with wrangler's unstable_startWorker, wrangler.toml and
- * its Durable Object binding), on a loopback port. Client disconnects reach workerd only at its next write (a
- * heartbeat), so heartbeats are short here. (wrangler's createTestHarness was tried first: its socket does not
- * pass a client disconnect on to the Worker, so a cancelled stream kept its Redis subscription.)
+ * The Worker as `wrangler dev` runs it (the shared starter `relay start --runtime workers` uses, src/cli/
+ * relay-process.ts: wrangler.toml and its Durable Object binding), on a loopback port. Client disconnects reach
+ * workerd only at its next write (a heartbeat), so heartbeats are short here.
  */
 export interface WranglerDev {
   url: string;
   stop(): Promise<void>;
 }
 
-const text = (value: string) => ({ type: "plain_text" as const, value });
-
 export async function startWranglerDev(
   upstash: { url: string; token: string },
   vars: Record<string, string> = {},
 ): Promise<WranglerDev> {
-  const bindings: Record<string, { type: "plain_text"; value: string }> = {
-    UPSTASH_REDIS_REST_URL: text(upstash.url),
-    UPSTASH_REDIS_REST_TOKEN: text(upstash.token),
-    RELAY_JWT_SECRET: text(TEST_JWT_SECRET),
-    RELAY_HEARTBEAT_MS: text("1000"),
-  };
-  for (const [name, value] of Object.entries(vars)) bindings[name] = text(value);
-  const worker = await unstable_startWorker({
-    config: "wrangler.toml",
-    bindings,
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "error" },
+  const worker = await startRelayProcess("workers", {
+    settings: {
+      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: upstash.token,
+      RELAY_JWT_SECRET: TEST_JWT_SECRET,
+      RELAY_HEARTBEAT_MS: "1000",
+      ...vars,
+    },
+    logLevel: "error",
   });
-  await worker.ready;
-  return { url: (await worker.url).toString(), stop: () => worker.dispose() };
+  return {
+    url: worker.url,
+    async stop() {
+      await worker.stop();
+    },
+  };
 }
 
 /**
