@@ -1,6 +1,6 @@
-import type { SSEStreamingApi } from "hono/streaming";
 import { KEEPALIVE_FRAME } from "../../protocol/stream-headers.ts";
 import type { RelayConfig } from "../config.ts";
+import type { EventStream } from "./event-stream.ts";
 import { formatFrame } from "./frame.ts";
 
 /** Why a stream ended; logged and used by tests. */
@@ -15,7 +15,7 @@ export type SseEndReason =
   | "done";
 
 export interface SseSessionOptions<T> {
-  stream: SSEStreamingApi;
+  stream: EventStream;
   /** The request's signal: on some runtimes the only disconnect notice (Workers with enable_request_signal). */
   signal: AbortSignal;
   /** Aborted when the process shuts down: the stream sends its final `id:` + `retry:` frame and ends ("shutdown"). */
@@ -68,7 +68,7 @@ export const ROTATION_RETRY_MS = 1000;
 /** The session options every relay stream takes from the config. */
 export function sessionLimits(
   config: RelayConfig,
-  stream: SSEStreamingApi,
+  stream: EventStream,
   signal: AbortSignal,
   closeAt: number | undefined,
   shutdown?: AbortSignal,
@@ -139,11 +139,15 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
    */
   async function write(text: string) {
     if (!live()) return;
+    const pending = stream.write(text);
+    // Accepted into the stream's buffer at once (the common case): no deadline to watch.
+    if (pending === undefined) return;
     const now = Date.now();
-    const deadlines: [number, SseEndReason][] = [[now + stallMs, "write-stalled"]];
-    if (options.closeAt !== undefined) deadlines.push([options.closeAt, "token-expired"]);
-    if (rotateAt > now) deadlines.push([rotateAt, "lifetime"]);
-    const [at, reason] = deadlines.reduce((first, next) => (next[0] < first[0] ? next : first));
+    let at = now + stallMs;
+    let reason: SseEndReason = "write-stalled";
+    if (options.closeAt !== undefined && options.closeAt < at)
+      [at, reason] = [options.closeAt, "token-expired"];
+    if (rotateAt > now && rotateAt < at) [at, reason] = [rotateAt, "lifetime"];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => {
       timer = setTimeout(
@@ -156,7 +160,7 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     });
     writing = true;
     try {
-      await Promise.race([stream.write(text), expired]);
+      await Promise.race([pending, expired]);
     } finally {
       writing = false;
       clearTimeout(timer);

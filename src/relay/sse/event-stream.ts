@@ -1,0 +1,131 @@
+/**
+ * The body of one SSE response: a web-standard ReadableStream the session enqueues ready bytes into.
+ *
+ * Why not Hono's `streamSSE`: it puts a TransformStream between the writer and the response, so every frame to
+ * every subscriber costs a write promise, a transform, an enqueue and a read before the runtime sees it, and the
+ * text is encoded again for each subscriber. Here a frame goes straight to the runtime's pending read when the
+ * runtime is waiting for more (a client that keeps up: the write returns `undefined`, nothing to wait for), and
+ * the same frame text written to many streams in a row is encoded once (docs/sse.md, "The delivery hub").
+ * Otherwise the frame is queued and the write's promise settles once the runtime has taken everything queued:
+ * a client that stopped reading is seen by its next write, heartbeats included, which the session bounds.
+ */
+export interface EventStream {
+  /** The response body. */
+  readonly body: ReadableStream<Uint8Array>;
+  /** Ended by `abort()`: the client went away (the body was cancelled) or the session gave up on it. */
+  readonly aborted: boolean;
+  readonly closed: boolean;
+  /**
+   * Sends `text`. `undefined` when the runtime was waiting for it (the common case); otherwise a promise that
+   * settles once the runtime has taken everything queued (the caller bounds the wait). Ignored after close or
+   * abort.
+   */
+  write(text: string | Uint8Array): Promise<void> | undefined;
+  /** Ends the body after what is queued. */
+  close(): void;
+  /**
+   * Ends the body (a client still reading gets what was queued, then the end) and tells the `onAbort` listeners;
+   * writes after it are ignored. Idempotent.
+   */
+  abort(): void;
+  onAbort(listener: () => void): void;
+}
+
+export function createEventStream(): EventStream {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let aborted = false;
+  let closed = false;
+  let resumeWriter: (() => void) | undefined;
+  /** The runtime has a read pending on an empty queue: with highWaterMark 0, exactly when `pull` runs. */
+  let reading = false;
+  const abortListeners: (() => void)[] = [];
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        reading = true;
+        release();
+      },
+      cancel() {
+        abort();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+
+  function release() {
+    const resume = resumeWriter;
+    resumeWriter = undefined;
+    resume?.();
+  }
+
+  function abort() {
+    if (aborted) return;
+    aborted = true;
+    if (!closed) {
+      closed = true;
+      try {
+        controller.close();
+      } catch {
+        // Already cancelled by the runtime.
+      }
+    }
+    release();
+    for (const listener of abortListeners.splice(0)) {
+      try {
+        listener();
+      } catch {
+        // A listener must not stop the others.
+      }
+    }
+  }
+
+  return {
+    body,
+    get aborted() {
+      return aborted;
+    },
+    get closed() {
+      return closed;
+    },
+    write(text) {
+      if (closed) return undefined;
+      const taken = reading;
+      reading = false;
+      controller.enqueue(typeof text === "string" ? encodeShared(text) : text);
+      if (taken) return undefined;
+      return new Promise<void>((resolve) => {
+        resumeWriter = resolve;
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      controller.close();
+      release();
+    },
+    abort,
+    onAbort(listener) {
+      abortListeners.push(listener);
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+let lastText = "";
+let lastBytes = new Uint8Array(0);
+
+/**
+ * UTF-8 of `text`, reusing the last result when the same frame is written again: a delivery to N subscribers of
+ * one channel encodes its frame once. The bytes are only ever read (enqueued), never changed, so sharing is safe.
+ */
+function encodeShared(text: string): Uint8Array {
+  if (text !== lastText) {
+    lastBytes = encoder.encode(text);
+    lastText = text;
+  }
+  return lastBytes;
+}
