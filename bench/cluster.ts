@@ -20,7 +20,7 @@ import {
 import { type FanoutPlan, type FanoutResult, measureDirectFanout } from "./cluster/pubsub-fanout.ts";
 import { measureRelayPublish, type RelayPublishResult } from "./cluster/relay-publish.ts";
 import { renderClusterReport } from "./cluster/report.ts";
-import { startClusterBenchStack } from "./cluster/stack.ts";
+import { allNodes, startClusterBenchStack } from "./cluster/stack.ts";
 import type { BenchReport } from "./lib/module.ts";
 
 export const name = "cluster";
@@ -34,8 +34,8 @@ const RELAY_CLIENTS = 32;
  * a wide fan-out (few channels, several subscribers each).
  */
 const FANOUT_PLANS: readonly FanoutPlan[] = [
-  { channels: 96, subscribersPerChannel: 1, messages: 30_000, publishers: 32 },
-  { channels: 24, subscribersPerChannel: 8, messages: 20_000, publishers: 32 },
+  { channels: 96, subscribersPerChannel: 1, messages: 60_000, publishers: 32 },
+  { channels: 24, subscribersPerChannel: 8, messages: 30_000, publishers: 32 },
 ];
 
 export async function run(log: (line: string) => void = (line) => console.log(line)): Promise<BenchReport> {
@@ -86,16 +86,18 @@ export async function run(log: (line: string) => void = (line) => console.log(li
     }
     const fanout: Array<{ label: string; result: FanoutResult }> = [];
     for (const plan of FANOUT_PLANS) {
-      for (const [label, nodes, mode] of [
-        ["single Redis, classic", stack.single.primaries, "classic"],
-        ["cluster, classic", stack.cluster.primaries, "classic"],
-        ["cluster, sharded", stack.cluster.primaries, "sharded"],
+      for (const [label, backend, mode] of [
+        ["single Redis, classic", stack.single, "classic"],
+        ["cluster, classic", stack.cluster, "classic"],
+        ["cluster, sharded", stack.cluster, "sharded"],
       ] as const) {
         phase(
           `fan-out ${plan.channels} channels × ${plan.subscribersPerChannel} subscribers, ${plan.messages} messages: ${label}`,
         );
         const prefix = `bench.fanout.${run}.${fanout.length}`;
-        fanout.push({ label, result: await measureDirectFanout({ nodes, mode, plan, prefix }) });
+        const nodes = backend.primaries;
+        const result = await measureDirectFanout({ nodes, cpuNodes: allNodes(backend), mode, plan, prefix });
+        fanout.push({ label, result });
       }
     }
     phase("done");

@@ -3,7 +3,7 @@ import { type LoadResult, runInterleaved } from "../lib/load.ts";
 import { cpuSeconds } from "../relay/proc.ts";
 import { countNodeCpu, type NodeCpu } from "./node-cpu.ts";
 import { type OpenRateResult, runOpenRate } from "./open-rate.ts";
-import type { Backend } from "./stack.ts";
+import { allNodes, type Backend } from "./stack.ts";
 
 const VALUE = "v".repeat(100);
 /** 1000 keys without hash tags: CRC16 spreads them over all 16384 slots, so over every primary. */
@@ -73,7 +73,7 @@ export async function measureClosedLoop(options: {
   });
   // Interleaved rounds: while one backend runs, the other's nodes idle, so each backend's node CPU deltas over
   // the whole row are still its own work.
-  const counters = backends.map((backend) => countNodeCpu(backend.primaries));
+  const counters = backends.map((backend) => countNodeCpu(allNodes(backend)));
   const loads = await runInterleaved(targets, {
     concurrency,
     rounds: options.rounds,
@@ -102,7 +102,7 @@ export async function measureOpenLoop(options: {
   const results: OpenLoopRow["results"] = [];
   for (const backend of options.backends) {
     const client = upstashClient(backend.proxyUrl, options.token);
-    const counter = countNodeCpu(backend.primaries);
+    const counter = countNodeCpu(allNodes(backend));
     const load = await runOpenRate({
       rate: options.rate,
       durationMs: options.seconds * 1000,

@@ -24,7 +24,7 @@ export interface FanoutResult {
   /** Receipts over all subscribers (messages × subscribers per channel when nothing is lost). */
   delivered: number;
   check: { lost: number; duplicates: number; outOfOrder: number };
-  /** CPU of every node given, over the whole run (publishing and delivery). */
+  /** CPU of every counted node, over the whole run (publishing and delivery). */
   cpu: NodeCpu;
 }
 
@@ -40,6 +40,8 @@ export async function measureDirectFanout(options: {
   plan: FanoutPlan;
   /** Prefix of the channel names; each run should use its own. */
   prefix: string;
+  /** Nodes whose CPU is counted (replicas as well: classic messages reach them too); `nodes` by default. */
+  cpuNodes?: readonly BenchNode[];
   timeoutMs?: number;
 }): Promise<FanoutResult> {
   const { nodes, mode, plan, prefix } = options;
@@ -78,7 +80,7 @@ export async function measureDirectFanout(options: {
   try {
     const sent = names.map(() => 0);
     let next = 0;
-    const counter = countNodeCpu(nodes);
+    const counter = countNodeCpu(options.cpuNodes ?? nodes);
     const started = performance.now();
     await Promise.all(
       Array.from({ length: plan.publishers }, async () => {

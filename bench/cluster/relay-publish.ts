@@ -3,7 +3,7 @@ import { cpuSeconds } from "../relay/proc.ts";
 import { relayTarget } from "../relay/targets.ts";
 import { countNodeCpu, type NodeCpu } from "./node-cpu.ts";
 import { ChannelReceipts } from "./receipts.ts";
-import type { Backend } from "./stack.ts";
+import { allNodes, type Backend } from "./stack.ts";
 
 export interface RelayPublishResult {
   backend: Backend;
@@ -56,7 +56,7 @@ export async function measureRelayPublish(options: {
     const turns = Array.from({ length: concurrency }, () => 0);
     const channelsOf = (worker: number) => Math.ceil((channels - worker) / concurrency);
     let acknowledged = 0;
-    const counter = countNodeCpu(backend.primaries);
+    const counter = countNodeCpu(allNodes(backend));
     const relayBefore = cpuSeconds(relay.pid);
     const proxyBefore = cpuSeconds(backend.proxyPid);
     const load = await runLoad({

@@ -25,7 +25,7 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
   const shape = `${input.primaries} primaries, ${input.replicasPerPrimary === 0 ? "no replicas" : `${input.replicasPerPrimary} replica(s) each`}`;
   const projectionNote =
     "Projected: the Redis nodes' throughput with a core each, = operations ÷ the busiest node's CPU seconds " +
-    "(CPU from /proc per redis-server over the row, warm-up included); with an even spread that is per-shard " +
+    "(CPU from /proc per redis-server over the row, warm-up included; shares list primaries, then replicas); with an even spread that is per-shard " +
     "throughput × shards. Redis CPU per operation is measured below saturation (a busy Redis batches more and " +
     "spends less per operation), so the projections are lower bounds. It covers the Redis tier only: proxies and relays are stateless and scale out beside it.";
 

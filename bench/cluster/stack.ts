@@ -16,6 +16,11 @@ import { BENCH_SCOPE } from "../relay/stack.ts";
 
 const PROXY_CHILD = join(import.meta.dirname, "../relay/proxy-child.ts");
 
+/** Every node of a backend, primaries first: what the benchmark reads CPU time from (replicas work too). */
+export function allNodes(backend: Backend): BenchNode[] {
+  return [...backend.primaries, ...backend.replicas];
+}
+
 /** One Redis node the benchmark reads CPU time from. */
 export interface BenchNode {
   url: string;
