@@ -84,7 +84,7 @@ export async function run(log: (line: string) => void = (line) => console.log(li
         }),
       );
     }
-    const fanout: Array<{ label: string; result: FanoutResult }> = [];
+    const fanout: Array<{ label: string; result: FanoutResult; shards: number }> = [];
     for (const plan of FANOUT_PLANS) {
       for (const [label, backend, mode] of [
         ["single Redis, classic", stack.single, "classic"],
@@ -97,7 +97,7 @@ export async function run(log: (line: string) => void = (line) => console.log(li
         const prefix = `bench.fanout.${run}.${fanout.length}`;
         const nodes = backend.primaries;
         const result = await measureDirectFanout({ nodes, cpuNodes: allNodes(backend), mode, plan, prefix });
-        fanout.push({ label, result });
+        fanout.push({ label, result, shards: nodes.length });
       }
     }
     phase("done");

@@ -12,11 +12,17 @@ export interface ClusterReportInput {
   closedLoop: ClosedLoopRow[];
   openLoop: OpenLoopRow[];
   relayPublish: RelayPublishResult[];
-  fanout: Array<{ label: string; result: FanoutResult }>;
+  /** `shards`: primaries of the backend the row ran on. */
+  fanout: Array<{ label: string; result: FanoutResult; shards: number }>;
 }
 
 const micros = (cpu: NodeCpu, operations: number) =>
   operations > 0 ? ((cpu.total / operations) * 1e6).toFixed(0) : "n/a";
+/** "3 × 22,646 = 67,938": per-shard throughput × shards, from the busiest node's CPU (see projectedPerSecond). */
+const projection = (operations: number, cpu: NodeCpu, shards: number) => {
+  const total = projectedPerSecond(operations, cpu);
+  return shards > 1 ? `${shards} × ${formatRate(total / shards)} = ${formatRate(total)}` : formatRate(total);
+};
 const losses = (check: { lost: number; duplicates: number; outOfOrder: number }) =>
   `${check.lost}/${check.duplicates}/${check.outOfOrder}`;
 
@@ -41,7 +47,7 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
       "proxy CPU µs/op",
       "Redis CPU µs/op",
       "node CPU shares",
-      "projected Redis ops/s",
+      "projected Redis ops/s (shards × per shard)",
     ],
     input.closedLoop.flatMap((row) => {
       const single = row.results[0]?.load.opsPerSecond ?? Number.NaN;
@@ -56,7 +62,7 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
         Number.isFinite(load.cpuMicrosPerOp) ? load.cpuMicrosPerOp.toFixed(0) : "n/a",
         micros(redisCpu, operations),
         cpuShares(redisCpu),
-        formatRate(projectedPerSecond(operations, redisCpu)),
+        projection(operations, redisCpu, backend.primaries.length),
       ]);
     }),
   );
@@ -100,7 +106,7 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
       "proxy µs/pub",
       "Redis µs/pub",
       "node CPU shares",
-      "projected Redis publishes/s",
+      "projected Redis publishes/s (shards × per shard)",
     ],
     input.relayPublish.map((result) => [
       result.backend.label,
@@ -116,7 +122,7 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
       result.proxyMicrosPerPublish.toFixed(0),
       micros(result.redisCpu, result.acknowledged),
       cpuShares(result.redisCpu),
-      formatRate(projectedPerSecond(result.acknowledged, result.redisCpu)),
+      projection(result.acknowledged, result.redisCpu, result.backend.primaries.length),
     ]),
   );
   // Each plan's baseline is its own single-Redis row (the first of the plan's rows).
@@ -132,9 +138,9 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
       "lost/dup/order",
       "Redis CPU µs/publish",
       "node CPU shares",
-      "projected publishes/s",
+      "projected publishes/s (shards × per shard)",
     ],
-    input.fanout.map(({ label, result }) => [
+    input.fanout.map(({ label, result, shards }) => [
       label,
       `${result.plan.channels} × ${result.plan.subscribersPerChannel}`,
       formatRate(result.publishesPerSecond),
@@ -143,7 +149,7 @@ export function renderClusterReport(input: ClusterReportInput): { markdown: stri
       losses(result.check),
       micros(result.cpu, result.plan.messages),
       cpuShares(result.cpu),
-      formatRate(projectedPerSecond(result.plan.messages, result.cpu)),
+      projection(result.plan.messages, result.cpu, shards),
     ]),
   );
   const zeroLoss =
