@@ -8,6 +8,7 @@ import type { BenchModule } from "./lib/module.ts";
 const BENCHMARKS: Array<() => Promise<BenchModule>> = [
   () => import("./proxy.ts"),
   () => import("./relay.ts"),
+  () => import("./cluster.ts"),
 ];
 
 const wanted = process.argv.slice(2);
