@@ -86,6 +86,32 @@ describe("SSE streams through the hub", () => {
     );
   });
 
+  it("1000 stream open/close cycles on a channel keep at most one upstream stream and leave none behind", async () => {
+    const channel = unique("hub-cycles");
+    const url = `${relay.url}/v1/channels/${channel}/events`;
+    let most = 0;
+    for (let round = 0; round < 100; round++) {
+      // Ten at a time, each closed as soon as it is live (its position frame arrived).
+      const streams = await Promise.all(Array.from({ length: 10 }, () => openSse(url, admin)));
+      if (round % 10 === 0) most = Math.max(most, await proxy.openStreams());
+      for (const stream of streams) stream.close();
+    }
+    expect(most).toBe(1);
+    await until(
+      async () => (await proxy.openStreams()) === 0,
+      "the upstream stream released after the last close",
+    );
+    // The channel still works afterwards: a new stream gets a new message.
+    const stream = await openSse(url, admin);
+    try {
+      const id = await publish(channel, { after: "cycles" });
+      await until(() => stream.events.length === 1, "a message after the cycles");
+      expect(stream.events[0]?.id).toBe(id);
+    } finally {
+      stream.close();
+    }
+  }, 120_000);
+
   it("proxy killed and restarted: open streams go on without a reconnect and get every message", async () => {
     const channel = unique("hub-restart");
     const url = `${relay.url}/v1/channels/${channel}/events`;
