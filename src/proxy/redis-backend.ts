@@ -6,7 +6,7 @@ import {
   BlockingTimeoutError,
 } from "./blocking-pool.ts";
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
-import { isKeyspaceWide, runOnEveryPrimary } from "./cluster/every-primary.ts";
+import { isClusterWide, sendOnCluster } from "./cluster/every-primary.ts";
 import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
@@ -116,12 +116,14 @@ export class RedisBackend {
       return this.blocking.run(command, signal, () => this.describeDown());
     }
     await this.ready();
-    if (this.connection instanceof Cluster && isKeyspaceWide(command)) {
-      return runOnEveryPrimary(this.connection, command, (node, nodeCommand) =>
-        sendRaw(node, nodeCommand).catch((error: unknown) => this.rethrow(error)),
-      );
-    }
-    return sendRaw(this.connection, command).catch((error: unknown) => this.rethrow(error));
+    return this.send(command).catch((error: unknown) => this.rethrow(error));
+  }
+
+  /** One command on the shared connection; on a cluster the cluster-wide ones go to every node they concern. */
+  private send(command: RedisCommand): Promise<RedisReply> {
+    const connection = this.connection;
+    if (!(connection instanceof Cluster)) return sendRaw(connection, command);
+    return sendOnCluster(connection, command, sendRaw, (routed) => sendRaw(connection, routed));
   }
 
   /**
@@ -166,8 +168,11 @@ export class RedisBackend {
 
   private async pipelineRun(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
-    const send = (command: RedisCommand) => slot(sendRaw(this.connection, command));
-    const pending = this.connection instanceof Cluster ? sendInSlotOrder(commands, send) : commands.map(send);
+    const send = (command: RedisCommand) => slot(this.send(command));
+    const pending =
+      this.connection instanceof Cluster
+        ? sendInSlotOrder(commands, send, isClusterWide)
+        : commands.map(send);
     const outcomes = await Promise.all(pending);
     return outcomes.map((outcome) => this.rethrowUnavailable(outcome));
   }

@@ -19,6 +19,8 @@ export interface RelayTarget {
    * default): streams then open no upstream stream of their own. False or absent: the direct path.
    */
   hub?: boolean;
+  /** True when Redis is a Redis Cluster: a batch may then span one hash slot only (docs/api.md, `cross_slot`). */
+  cluster?: boolean;
   /** Direct Redis access through the REST proxy (automaticDeserialization off): to inspect and to break things. */
   redis: Redis;
 }

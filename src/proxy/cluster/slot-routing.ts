@@ -25,16 +25,28 @@ export function connectionForSlot(cluster: Cluster, slot: number | undefined): R
 /**
  * Runs a pipeline's commands on a cluster: commands of different slots in parallel (different primaries),
  * commands of one slot one after another. A command redirected by MOVED/ASK (resharding, a stale slot map)
- * is re-sent later, so sending a slot's commands all at once could let a later one overtake it.
+ * is re-sent later, so sending a slot's commands all at once could let a later one overtake it. A barrier
+ * (a command several nodes answer: SCRIPT LOAD, SCAN, …) waits for everything before it, and everything after it
+ * waits for it: an EVALSHA after SCRIPT LOAD finds the script on its primary.
  */
 export function sendInSlotOrder<T>(
   commands: RedisCommand[],
   send: (command: RedisCommand) => Promise<T>,
+  isBarrier: (command: RedisCommand) => boolean = () => false,
 ): Promise<T>[] {
   const lastOfSlot = new Map<number | undefined, Promise<unknown>>();
+  let barrier: Promise<unknown> = Promise.resolve();
   return commands.map((command) => {
+    if (isBarrier(command)) {
+      const before = Promise.all([barrier, ...lastOfSlot.values()]);
+      lastOfSlot.clear();
+      const run = before.then(() => send(command));
+      barrier = run.catch(() => {});
+      return run;
+    }
     const slot = firstKeySlot([command]);
-    const run = (lastOfSlot.get(slot) ?? Promise.resolve()).then(() => send(command));
+    const previous = lastOfSlot.get(slot) ?? barrier;
+    const run = previous.then(() => send(command));
     lastOfSlot.set(
       slot,
       run.catch(() => {}),

@@ -138,4 +138,67 @@ describe("proxy on a Redis Cluster", () => {
     const sizes = await Promise.all(stack.primaries.map((node) => node.dbsize()));
     expect(await redis.dbsize()).toBe(sizes.reduce((sum, size) => sum + size, 0));
   });
+
+  const pipelineOf = async (commands: (string | number)[][]) => {
+    const response = await fetch(`${stack.url}/pipeline`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
+      body: JSON.stringify(commands),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { result?: unknown; error?: string }[];
+  };
+
+  it("SCRIPT LOAD in a /pipeline reaches every primary, so the EVALSHAs after it run on any key's primary", async () => {
+    const keys = await stack.keysOnEachPrimary("script-pipe");
+    // A fresh script (no node has it): FLUSH first would also flush the relay's; a unique body is enough.
+    const source = `return {KEYS[1], ARGV[1], ${Date.now()}}`;
+    const replies = await pipelineOf([
+      ["SCRIPT", "LOAD", source],
+      ...keys.map((key, index) => ["EVALSHA", "SHA", 1, key, `v${index}`]),
+    ]);
+    const sha = replies[0]?.result as string;
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    // The SHAs were placeholders: ask again with the real one, right after loading, in one pipeline.
+    const again = await pipelineOf([
+      ["SCRIPT", "LOAD", source],
+      ...keys.map((key, index) => ["EVALSHA", sha, 1, key, `v${index}`]),
+      ["SCRIPT", "EXISTS", sha, "0".repeat(40)],
+    ]);
+    expect(again.map((reply) => reply.error ?? reply.result)).toEqual([
+      sha,
+      ...keys.map((key, index) => [key, `v${index}`, expect.any(Number)]),
+      [1, 0],
+    ]);
+    for (const node of stack.primaries) expect(await node.call("SCRIPT", "EXISTS", sha)).toEqual([1]);
+  });
+
+  it("SCAN and DBSIZE inside a /pipeline cover every primary, in order with the writes before them", async () => {
+    const keys = await stack.keysOnEachPrimary("scan-pipe");
+    const replies = await pipelineOf([
+      ...keys.map((key) => ["SET", key, "1"]),
+      ["KEYS", "scan-pipe:*"],
+      ["DBSIZE"],
+      ["DEL", ...keys.slice(0, 1)],
+      ["KEYS", "scan-pipe:*"],
+    ]);
+    expect([...((replies[3]?.result as string[]) ?? [])].sort()).toEqual([...keys].sort());
+    const sizes = await Promise.all(stack.primaries.map((node) => node.dbsize()));
+    expect(replies[4]?.result).toBe(sizes.reduce((sum, size) => sum + size, 0) + 1);
+    expect([...((replies[6]?.result as string[]) ?? [])].sort()).toEqual(keys.slice(1).sort());
+  });
+
+  it("PUBSUB NUMSUB, NUMPAT and CHANNELS count subscribers on every node (a PUBLISH counts only its own node's)", async () => {
+    const channel = `numsub:${Date.now()}`;
+    const subscribers = stack.primaries.map((node) => node.duplicate());
+    try {
+      for (const subscriber of subscribers) await subscriber.subscribe(channel);
+      await subscribers[0]?.psubscribe(`${channel}*`);
+      expect(await redis.exec(["PUBSUB", "NUMSUB", channel, "nobody"])).toEqual([channel, 3, "nobody", 0]);
+      expect(Number(await redis.exec(["PUBSUB", "NUMPAT"]))).toBeGreaterThanOrEqual(1);
+      expect(await redis.exec(["PUBSUB", "CHANNELS", `${channel}*`])).toEqual([channel]);
+    } finally {
+      for (const subscriber of subscribers) subscriber.disconnect();
+    }
+  });
 });

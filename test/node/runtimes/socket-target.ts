@@ -11,6 +11,8 @@ export interface SocketTargetOptions {
   upstashToken: string;
   /** The relay runs the delivery hub (see RelayTarget.hub). */
   hub?: boolean;
+  /** Redis behind the proxy is a Redis Cluster (see RelayTarget.cluster). */
+  cluster?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export function socketTarget(options: SocketTargetOptions): RelayTarget {
   return {
     runtime: options.runtime,
     hub: options.hub ?? false,
+    cluster: options.cluster ?? false,
     fetch: (path, init) => fetch(new URL(path, options.baseUrl()), init),
     token: (scope, tokenOptions) => mintToken(TEST_JWT_SECRET, scope, tokenOptions),
     redis: redis as unknown as NodeRedis,
