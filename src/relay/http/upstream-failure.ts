@@ -28,6 +28,11 @@ const REFUSED_BEFORE_RUNNING = new RegExp(
     "^LOADING",
     "^MASTERDOWN",
     "^READONLY",
+    // A primary refusing writes while it lacks replicas (min-replicas-to-write), a cluster without a quorum or
+    // mid-resharding: Redis refuses these before running anything (docs/data-model.md, "What failover can lose").
+    "\\bNOREPLICAS\\b",
+    "\\bCLUSTERDOWN\\b",
+    "\\bTRYAGAIN\\b",
     "^BUSY ",
     "^OOM ",
     "Redis is down",

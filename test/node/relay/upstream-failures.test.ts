@@ -91,6 +91,28 @@ async function history(channel: string): Promise<{ id: string; data: unknown }[]
   return ((await response.json()) as { messages: { id: string; data: unknown }[] }).messages;
 }
 
+describe("a primary that refuses writes while it lacks replicas (min-replicas-to-write)", () => {
+  it("publish, batch publish and KV writes answer 503 redis_unavailable with Retry-After and write nothing", async () => {
+    const channel = unique("noreplicas");
+    await direct.config("SET", "min-replicas-to-write", "1");
+    try {
+      for (const [path, init] of [
+        [`/v1/channels/${channel}/messages`, publishInit({ n: 1 })],
+        ["/v1/publish", publishInit({ messages: [{ channel, data: 2 }] })],
+        [`/v1/kv/${channel}`, { method: "PUT", headers: { "content-type": "text/plain" }, body: "v" }],
+      ] as const) {
+        const problem = await problemOf(await call(path, init));
+        expect(problem, path).toMatchObject({ status: 503, code: "redis_unavailable", retryAfter: "1" });
+        expect(problem.detail).toMatch(/NOREPLICAS/);
+      }
+      expect(await direct.exists(`relay:{${channel}}:log`, channel)).toBe(0);
+    } finally {
+      await direct.config("SET", "min-replicas-to-write", "0");
+    }
+    expect((await call(`/v1/channels/${channel}/messages`, publishInit({ n: 3 }))).status).toBe(201);
+  });
+});
+
 describe("Redis frozen past the proxy's command timeout", () => {
   it("a publish answers 504 outcome_unknown (never 500); it was stored once; the keyed retry answers 200 with its id", async () => {
     const channel = unique("frozen");
