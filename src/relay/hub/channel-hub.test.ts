@@ -257,4 +257,53 @@ describe("channel hub", () => {
     await untilAsync(async () => hub.stats().feeds === 0 && (await proxy.openStreams()) === before);
     expect(hub.stats()).toEqual({ feeds: 0, upstreams: 0, listeners: 0 });
   });
+
+  it("raw: listeners of a classic channel and of a pattern share one upstream each, get every PUBLISH, linger, then release", async () => {
+    const channel = uniqueChannel("raw");
+    await untilAsync(async () => hub.stats().feeds === 0);
+    const before = await proxy.openStreams();
+    const received: string[][] = [[], [], []];
+    const failures: Error[] = [];
+    const listener = (index: number) => ({
+      deliver: (message: { data: string; pattern?: string }) =>
+        received[index]?.push(`${message.pattern ?? "-"}:${message.data}`),
+      fail: (error: Error) => failures.push(error),
+    });
+    const subscriptions = [
+      hub.subscribeRaw({ channel }, listener(0)),
+      hub.subscribeRaw({ channel }, listener(1)),
+      hub.subscribeRaw({ pattern: `${channel}*` }, listener(2)),
+    ];
+    await Promise.all(subscriptions.map((subscription) => subscription.ready));
+    expect(hub.stats()).toEqual({ feeds: 2, upstreams: 2, listeners: 3 });
+    expect((await proxy.openStreams()) - before).toBe(2);
+    await redis.publish(channel, "one");
+    await redis.publish("relay:{x}:live", "never delivered: the relay's namespace");
+    await until(() => received.every((messages) => messages.length === 1));
+    expect(received).toEqual([["-:one"], ["-:one"], [`${channel}*:one`]]);
+    for (const subscription of subscriptions) subscription.close();
+    expect(hub.stats().feeds).toBe(2); // lingering
+    await untilAsync(async () => hub.stats().feeds === 0 && (await proxy.openStreams()) === before);
+    expect(failures).toEqual([]);
+  });
+
+  it("raw: a lost upstream fails its listeners (raw is live only), and the next subscriber opens a fresh one", async () => {
+    const channel = uniqueChannel("raw-lost");
+    const failures: Error[] = [];
+    const first = hub.subscribeRaw({ channel }, { deliver: () => {}, fail: (error) => failures.push(error) });
+    await first.ready;
+    await proxy.stop("SIGKILL");
+    await proxy.start();
+    await until(() => failures.length === 1);
+    first.close();
+    const received: string[] = [];
+    const second = hub.subscribeRaw(
+      { channel },
+      { deliver: (message) => received.push(message.data), fail: () => {} },
+    );
+    await second.ready;
+    await redis.publish(channel, "after");
+    await until(() => received.length === 1);
+    second.close();
+  });
 });

@@ -15,6 +15,7 @@
  *   subscription.recentAfter(cursor, limit) // channel feeds: what follows `cursor` without Redis, if it knows
  *   subscription.track(pos)    // pattern feeds: cover this channel (from a subscriber's replay) in gap fills
  *   subscription.close();      // idempotent; the feed closes `lingerMs` after its last listener
+ *   hub.subscribeRaw({ channel } | { pattern }, { deliver, fail }) // raw=1 streams (hub/raw-feeds.ts)
  *   hub.stats(); hub.close();
  * Items delivered between `subscribe()` and `ready` are the listener's too (queue them: the replay read that
  * follows `ready` overlaps them; dedupe by position, as sse/stream-cursor.ts does).
@@ -35,9 +36,11 @@ import type { ChannelPosition } from "../../protocol/cursor.ts";
 import type { LiveMessage } from "../live/live-item.ts";
 import type { UpstreamEndpoint } from "../live/upstream-stream.ts";
 import { ChannelFeed, type FeedSource, type HubListener } from "./channel-feed.ts";
+import { createRawFeeds, type RawListener, type RawSource, type RawSubscription } from "./raw-feeds.ts";
 
 export type { LiveItem, LiveMessage, LiveReset } from "../live/live-item.ts";
 export type { FeedSource, HubListener } from "./channel-feed.ts";
+export type { RawListener, RawSource, RawSubscription } from "./raw-feeds.ts";
 
 export interface ChannelHubOptions {
   /** For history reads: a feed's "now" on open, gap fills, the periodic check. */
@@ -79,6 +82,8 @@ export interface HubStats {
 
 export interface ChannelHub {
   subscribe(source: FeedSource, listener: HubListener): HubSubscription;
+  /** `raw=1` streams: one upstream per classic channel or pattern, live only (hub/raw-feeds.ts). */
+  subscribeRaw(source: RawSource, listener: RawListener): RawSubscription;
   stats(): HubStats;
   /** Closes every feed (shutdown). */
   close(): void;
@@ -103,6 +108,11 @@ export function createChannelHub(options: ChannelHubOptions): ChannelHub {
     readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
     log: options.log ?? ((message: string) => console.warn(`relay hub: ${message}`)),
   };
+
+  const raw = createRawFeeds(options.upstream, {
+    lingerMs: settings.lingerMs,
+    readyTimeoutMs: settings.readyTimeoutMs,
+  });
 
   function feedFor(source: FeedSource): ChannelFeed {
     const key = source.channel !== undefined ? `channel:${source.channel}` : `pattern:${source.pattern}`;
@@ -134,17 +144,19 @@ export function createChannelHub(options: ChannelHubOptions): ChannelHub {
         },
       };
     },
+    subscribeRaw: (source, listener) => raw.subscribe(source, listener),
     stats() {
-      let upstreams = 0;
-      let listeners = 0;
+      let upstreams = raw.count;
+      let listeners = raw.listenerCount();
       for (const feed of feeds.values()) {
         if (feed.hasUpstream) upstreams += 1;
         listeners += feed.listenerCount;
       }
-      return { feeds: feeds.size, upstreams, listeners };
+      return { feeds: feeds.size + raw.count, upstreams, listeners };
     },
     close() {
       for (const feed of [...feeds.values()]) feed.close();
+      raw.close();
     },
   };
 }

@@ -112,6 +112,51 @@ describe("SSE streams through the hub", () => {
     }
   }, 120_000);
 
+  it("100 raw=1 streams on a channel hold one upstream stream, each gets every message, released after the last closes", async () => {
+    const channel = unique("hub-raw");
+    const url = `${relay.url}/v1/events?channel=${channel}&raw=1`;
+    const streams: OpenSse[] = [];
+    await until(async () => (await proxy.openStreams()) === 0, "earlier tests' feeds released");
+    try {
+      for (let i = 0; i < 100; i++) streams.push(await openSse(url, admin));
+      expect(await proxy.openStreams()).toBe(1);
+      // A relay publish is mirrored to the classic channel as its raw payload.
+      for (let n = 0; n < 5; n++) await publish(channel, { n });
+      await until(
+        () => streams.every((stream) => stream.events.length >= 5),
+        "every raw stream to get all 5",
+      );
+      for (const stream of streams) {
+        expect(stream.events.map((event) => (JSON.parse(event.data) as { data: string }).data)).toEqual(
+          [0, 1, 2, 3, 4].map((n) => JSON.stringify({ n })),
+        );
+      }
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+    await until(async () => (await proxy.openStreams()) === 0, "the raw upstream released after the linger");
+  });
+
+  it("a raw stream ends when its shared upstream is lost (live only: nothing to refill), and a new one works", async () => {
+    const channel = unique("hub-raw-lost");
+    const url = `${relay.url}/v1/events?channel=${channel}&raw=1`;
+    const streams = [await openSse(url, admin), await openSse(url, admin)];
+    try {
+      await proxy.stop("SIGKILL");
+      await proxy.start();
+      await until(() => streams.every((stream) => stream.isEnded), "both raw streams to end");
+      const fresh = await openSse(url, admin);
+      try {
+        await publish(channel, { after: "restart" });
+        await until(() => fresh.events.length === 1, "a message on a new raw stream");
+      } finally {
+        fresh.close();
+      }
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+
   it("proxy killed and restarted: open streams go on without a reconnect and get every message", async () => {
     const channel = unique("hub-restart");
     const url = `${relay.url}/v1/channels/${channel}/events`;
