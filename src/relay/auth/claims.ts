@@ -2,6 +2,7 @@ import { decode, verify, verifyWithJwks } from "hono/jwt";
 import { ProblemError } from "../../protocol/problems.ts";
 import type { RelayConfig } from "../config.ts";
 import { parseScopes } from "./scopes.ts";
+import { createVerifiedTokens, type VerifiedTokens } from "./verified-tokens.ts";
 
 /** What the relay keeps of a verified token. */
 export interface Claims {
@@ -55,6 +56,23 @@ export function tokenFromRequest(request: Request): string | null {
  * claims. Throws a 401 ProblemError (`unauthorized` or `token_expired`) on anything else.
  */
 export async function verifyToken(token: string, config: RelayConfig): Promise<Claims> {
+  if (config.auth.mode === "none") return ANONYMOUS_ADMIN;
+  let verified = verifiedByConfig.get(config);
+  if (!verified) {
+    verified = createVerifiedTokens();
+    verifiedByConfig.set(config, verified);
+  }
+  const known = verified.get(token);
+  if (known) return known;
+  const claims = await verifySignature(token, config);
+  verified.set(token, claims);
+  return claims;
+}
+
+/** One cache per parsed config (a process or isolate has one): a secret never vouches for another's tokens. */
+const verifiedByConfig = new WeakMap<RelayConfig, VerifiedTokens>();
+
+async function verifySignature(token: string, config: RelayConfig): Promise<Claims> {
   if (config.auth.mode === "none") return ANONYMOUS_ADMIN;
   if (token.length > MAX_TOKEN_LENGTH)
     throw unauthorized(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
