@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
 import { Redis as TcpRedis } from "ioredis";
-import { startRedisServer } from "../src/cli/redis-server.ts";
+import type { RedisServer } from "../src/cli/redis-server.ts";
+import { startStack } from "../src/cli/stack.ts";
 import { formatMs, formatRate, formatShare } from "./lib/latency.ts";
 import { type LoadResult, runInterleaved } from "./lib/load.ts";
 import type { BenchReport } from "./lib/module.ts";
@@ -34,21 +35,19 @@ export async function run(log: (line: string) => void = (line) => console.log(li
   const seconds = Number(process.env.BENCH_PROXY_SECONDS ?? 5);
   const started = performance.now();
   const phase = (text: string) => log(`  [${((performance.now() - started) / 1000).toFixed(0)} s] ${text}`);
-  const redis = await startRedisServer();
+  // The shared bootstrap (src/cli/stack.ts): redis-server and the proxy as its own process (`relay proxy`'s
+  // command), so the proxy's CPU is its own.
   const token = randomBytes(16).toString("hex");
+  const stack = await startStack({ proxy: { process: true, token } });
+  const redis = stack.redis as RedisServer;
+  const proxy = { pid: stack.proxyProcess?.pid() ?? 0 };
+  const proxyUrl = stack.proxyUrl;
   const children: ChildProcess[] = [];
   const direct = new TcpRedis(redis.url);
   try {
-    const proxy = spawnChild(join(import.meta.dirname, "relay/proxy-child.ts"), {
-      BENCH_REDIS_URL: redis.url,
-      BENCH_PROXY_TOKEN: token,
-    });
     const floor = spawnChild(join(import.meta.dirname, "proxy-floor-server.ts"), {});
-    children.push(proxy, floor);
-    const [{ url: proxyUrl }, { url: floorUrl }] = await Promise.all([
-      firstJsonLine<{ url: string }>(proxy, "the REST proxy", 30_000),
-      firstJsonLine<{ url: string }>(floor, "the HTTP floor server", 30_000),
-    ]);
+    children.push(floor);
+    const { url: floorUrl } = await firstJsonLine<{ url: string }>(floor, "the HTTP floor server", 30_000);
     for (let index = 0; index < KEYS; index++) await direct.set(`bench:${index}`, VALUE);
 
     // Auto-pipelining off: every operation is its own HTTP request, the proxy's worst case.
@@ -171,7 +170,7 @@ export async function run(log: (line: string) => void = (line) => console.log(li
   } finally {
     direct.disconnect();
     await Promise.all(children.map((child) => stopChild(child, 5000)));
-    await redis.stop();
+    await stack.stop();
   }
 }
 

@@ -2,19 +2,13 @@
  * The cluster benchmark's stack (docs/benchmarks.md, "Redis Cluster"): one single redis-server and one local
  * Redis Cluster started in the same run, each behind its own REST proxy (own process) and, on request, its own
  * relay on Node. Both backends get the same proxy token and JWT secret, so every measurement differs only in
- * what sits behind the proxy. Composed from the existing helpers (bench/relay/*), which it does not change.
+ * what sits behind the proxy. Both come from the shared bootstrap (src/cli/stack.ts).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { startRedisCluster } from "../../src/cli/redis-cluster.ts";
-import { startRedisServer } from "../../src/cli/redis-server.ts";
+import type { RedisServer } from "../../src/cli/redis-server.ts";
+import { type Stack, type StackOptions, startStack } from "../../src/cli/stack.ts";
 import { mintToken } from "../../src/cli/token.ts";
-import { firstJsonLine, stopChild } from "../relay/child-process.ts";
-import { startRelayProcess } from "../relay/relay-process.ts";
 import { BENCH_SCOPE } from "../relay/stack.ts";
-
-const PROXY_CHILD = join(import.meta.dirname, "../relay/proxy-child.ts");
 
 /** Every node of a backend, primaries first: what the benchmark reads CPU time from (replicas work too). */
 export function allNodes(backend: Backend): BenchNode[] {
@@ -57,59 +51,56 @@ export async function startClusterBenchStack(options: {
   replicasPerPrimary: number;
   relay: boolean;
 }): Promise<ClusterBenchStack> {
-  const cleanups: Array<() => Promise<void>> = [];
+  const stacks: Stack[] = [];
   const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+    for (const stack of stacks.splice(0).reverse()) await stack.stop().catch(() => {});
   };
   try {
     const proxyToken = randomBytes(16).toString("hex");
     const secret = randomBytes(32).toString("hex");
     const token = await mintToken({ secret, scope: BENCH_SCOPE, ttlSeconds: 3600, subject: "cluster-bench" });
-
-    const redis = await startRedisServer();
-    cleanups.push(() => redis.stop());
-    const cluster = await startRedisCluster({
+    // The shared bootstrap (src/cli/stack.ts), twice: each backend with its proxy in its own process (its CPU is
+    // measured apart) and, when asked, a relay on Node.
+    const start = async (redisCluster?: StackOptions["redisCluster"]) => {
+      const stack = await startStack({
+        ...(redisCluster ? { redisCluster } : {}),
+        proxy: { process: true, token: proxyToken },
+        ...(options.relay
+          ? { relay: { kind: "node" as const, settings: { RELAY_JWT_SECRET: secret } } }
+          : {}),
+      });
+      stacks.push(stack);
+      return stack;
+    };
+    const single = await start();
+    const clustered = await start({
       primaries: options.primaries,
       replicasPerPrimary: options.replicasPerPrimary,
     });
-    cleanups.push(() => cluster.stop());
-
-    const backend = async (
+    const backend = (
       label: Backend["label"],
-      redisUrl: string,
+      stack: Stack,
       primaries: BenchNode[],
       replicas: BenchNode[],
-    ): Promise<Backend> => {
-      const proxy = startProxy(redisUrl, proxyToken);
-      cleanups.push(() => stopChild(proxy, 5000));
-      const { url: proxyUrl } = await firstJsonLine<{ url: string }>(
-        proxy,
-        `the REST proxy (${label})`,
-        30_000,
-      );
-      const result: Backend = { label, redisUrl, primaries, replicas, proxyUrl, proxyPid: proxy.pid ?? 0 };
-      if (options.relay) {
-        const relay = await startRelayProcess("node", {
-          UPSTASH_REDIS_REST_URL: proxyUrl,
-          UPSTASH_REDIS_REST_TOKEN: proxyToken,
-          RELAY_JWT_SECRET: secret,
-        });
-        cleanups.push(() => relay.stop());
-        result.relay = { url: relay.url, pid: relay.pid };
-      }
+    ) => {
+      const result: Backend = {
+        label,
+        redisUrl: stack.redisUrl,
+        primaries,
+        replicas,
+        proxyUrl: stack.proxyUrl,
+        proxyPid: stack.proxyProcess?.pid() ?? 0,
+      };
+      if (stack.relay) result.relay = { url: stack.relay.url, pid: stack.relay.pid };
       return result;
     };
-    const nodes = cluster.nodes.map(({ url, port, pid }) => ({ url, port, pid }));
+    const redis = single.redis as RedisServer;
+    const nodes = (clustered.cluster?.nodes ?? []).map(({ url, port, pid }) => ({ url, port, pid }));
     return {
-      single: await backend(
-        "single Redis",
-        redis.url,
-        [{ url: redis.url, port: redis.port, pid: redis.pid }],
-        [],
-      ),
-      cluster: await backend(
+      single: backend("single Redis", single, [{ url: redis.url, port: redis.port, pid: redis.pid }], []),
+      cluster: backend(
         "cluster",
-        cluster.url,
+        clustered,
         nodes.slice(0, options.primaries),
         nodes.slice(options.primaries),
       ),
@@ -121,11 +112,4 @@ export async function startClusterBenchStack(options: {
     await stop();
     throw error;
   }
-}
-
-function startProxy(redisUrl: string, token: string): ChildProcess {
-  return spawn(process.execPath, ["--no-warnings", "--experimental-strip-types", PROXY_CHILD], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, BENCH_REDIS_URL: redisUrl, BENCH_PROXY_TOKEN: token },
-  });
 }

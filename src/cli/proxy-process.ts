@@ -25,11 +25,15 @@ const PROXY_COMMAND = FROM_BUILD
 
 /**
  * The REST proxy as its own process on a fixed loopback port (its memory apart from the caller's; a test can kill
- * it and start it again where clients expect it). `extraArgs` are more of its flags (docs/proxy.md).
+ * it and start it again where clients expect it). `extraArgs` are more of its flags (docs/proxy.md); `token` is
+ * its bearer token (default a random one).
  */
-export async function startProxyProcess(redisUrl: string, extraArgs: string[] = []): Promise<ProxyProcess> {
+export async function startProxyProcess(
+  redisUrl: string,
+  extraArgs: string[] = [],
+  token = randomBytes(16).toString("hex"),
+): Promise<ProxyProcess> {
   const port = await freePort();
-  const token = randomBytes(16).toString("hex");
   const url = `http://127.0.0.1:${port}`;
   let running: ServerProcess | undefined;
 

@@ -17,13 +17,15 @@ export interface StackOptions {
   redisUrl?: string;
   /** The spawned redis-server: a fixed port (a restart reuses it), extra arguments (e.g. an AOF). */
   redis?: { port?: number; args?: string[] };
-  /** Spawn a local Redis Cluster instead: this many primaries, one replica each (src/cli/redis-cluster.ts). */
-  redisCluster?: { primaries: number };
+  /** Spawn a local Redis Cluster instead: this many primaries, one replica each unless told (src/cli/redis-cluster.ts). */
+  redisCluster?: { primaries: number; replicasPerPrimary?: number };
   /**
    * The REST proxy: in this process by default (`options` tune it), or `process: true` for its own process (its
    * memory apart from ours, restartable on its port; `args` are more of its flags).
    */
-  proxy?: { process?: false; options?: Partial<ProxyOptions> } | { process: true; args?: string[] };
+  proxy?:
+    | { process?: false; options?: Partial<ProxyOptions> }
+    | { process: true; args?: string[]; token?: string };
   /**
    * The relay, when wanted, against the proxy (its URL and token are added to `settings`). `settings` may be a
    * function, called once the proxy is up.
@@ -96,10 +98,12 @@ async function bringUp(
   if (redisUrl) {
     log(`redis        using REDIS_URL ${redactUrl(redisUrl)}`);
   } else if (options.redisCluster) {
-    const { primaries } = options.redisCluster;
-    log(`redis        starting a Redis Cluster: ${primaries} primaries with a replica each…`);
+    const { primaries, replicasPerPrimary = 1 } = options.redisCluster;
+    log(
+      `redis        starting a Redis Cluster: ${primaries} primaries, ${replicasPerPrimary} replica(s) each…`,
+    );
     try {
-      cluster = await startRedisCluster({ primaries, replicasPerPrimary: 1 });
+      cluster = await startRedisCluster({ primaries, replicasPerPrimary });
     } catch (error) {
       throw new UnavailableError(
         `could not start a local Redis Cluster: ${error instanceof Error ? error.message : String(error)}`,
@@ -134,7 +138,7 @@ async function bringUp(
   let proxyToken: string;
   let proxyProcess: ProxyProcess | undefined;
   if (options.proxy?.process) {
-    const started = await startProxyProcess(redisUrl, options.proxy.args);
+    const started = await startProxyProcess(redisUrl, options.proxy.args, options.proxy.token);
     proxyProcess = started;
     cleanups.push(() => started.stop("SIGKILL"));
     pids.push(() => started.pid());
