@@ -19,6 +19,7 @@ export const PROBLEMS = {
   invalid_utf8: { status: 400, title: "Invalid UTF-8" },
   invalid_json: { status: 400, title: "Invalid JSON" },
   invalid_body: { status: 400, title: "Invalid body" },
+  cross_slot: { status: 400, title: "Batch spans Redis Cluster slots" },
   redis_unavailable: { status: 503, title: "Redis unavailable" },
   outcome_unknown: { status: 504, title: "Outcome unknown" },
   internal: { status: 500, title: "Internal error" },

@@ -116,12 +116,14 @@ export class RedisBackend {
       return this.blocking.run(command, signal, () => this.describeDown());
     }
     await this.ready();
-    if (this.connection instanceof Cluster && isKeyspaceWide(command)) {
-      return runOnEveryPrimary(this.connection, command, (node, nodeCommand) =>
-        sendRaw(node, nodeCommand).catch((error: unknown) => this.rethrow(error)),
-      );
-    }
-    return sendRaw(this.connection, command).catch((error: unknown) => this.rethrow(error));
+    return this.send(command).catch((error: unknown) => this.rethrow(error));
+  }
+
+  /** One command on the command connection; on a cluster, keyspace-wide ones (SCAN, SCRIPT LOAD, …) on every primary. */
+  private send(command: RedisCommand): Promise<RedisReply> {
+    if (this.connection instanceof Cluster && isKeyspaceWide(command))
+      return runOnEveryPrimary(this.connection, command, sendRaw);
+    return sendRaw(this.connection, command);
   }
 
   /**
@@ -166,7 +168,7 @@ export class RedisBackend {
 
   private async pipelineRun(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
-    const send = (command: RedisCommand) => slot(sendRaw(this.connection, command));
+    const send = (command: RedisCommand) => slot(this.send(command));
     const pending = this.connection instanceof Cluster ? sendInSlotOrder(commands, send) : commands.map(send);
     const outcomes = await Promise.all(pending);
     return outcomes.map((outcome) => this.rethrowUnavailable(outcome));

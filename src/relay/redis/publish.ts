@@ -95,7 +95,10 @@ export async function publishBatch(
   for (const input of inputs)
     args.push(...messageArgs(input), input.idempotencyKey === undefined ? "0" : "1");
   const [outcome] = await publishBatchScript.runOrdered<BatchReply>(redis, [{ keys, args }]);
-  if (!outcome?.ok) throw new Error(`batch publish failed: ${outcome?.error ?? "no reply"}`);
+  if (!outcome?.ok) {
+    if (/^CROSSSLOT/.test(outcome?.error ?? "")) throw crossSlotBatch(inputs);
+    throw new Error(`batch publish failed: ${outcome?.error ?? "no reply"}`);
+  }
   const reply = outcome.value;
   if (reply[0] === "wrong_type") {
     const [, index, key, type] = reply;
@@ -106,4 +109,18 @@ export async function publishBatch(
     );
   }
   return reply[1].map((published, index) => toPublished((inputs[index] as PublishInput).channel, published));
+}
+
+/**
+ * Redis Cluster refused the batch script (it runs nothing then): its channels hash to several slots, and one
+ * script, hence one all-or-nothing batch, may touch only one (docs/api.md, `POST /v1/publish`).
+ */
+function crossSlotBatch(inputs: PublishInput[]): ProblemError {
+  const channels = [...new Set(inputs.map((input) => input.channel))];
+  return new ProblemError(
+    "cross_slot",
+    `on Redis Cluster a batch is atomic only within one hash slot, and its channels (${channels.join(", ")}) ` +
+      "lie in several; nothing was published. Send one batch per channel.",
+    { extensions: { channels } },
+  );
 }

@@ -11,6 +11,8 @@ export interface ClusterProxy {
   primaries: TcpRedis[];
   /** A key (with `prefix`) whose slot each primary owns, one per primary in `primaries` order. */
   keysOnEachPrimary(prefix: string): Promise<string[]>;
+  /** Index in `primaries` of the primary owning the key's slot (as Redis's CLUSTER KEYSLOT computes it). */
+  primaryOf(key: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -22,19 +24,23 @@ export async function startClusterProxy(primaryCount = 3): Promise<ClusterProxy>
   const { url } = await proxy.listen({ host: "127.0.0.1", port: 0 });
   const primaries = cluster.nodes.slice(0, primaryCount).map((node) => new TcpRedis(node.url));
   const ownerPorts = await slotOwners(primaries[0] as TcpRedis);
+  const primaryOf = async (key: string) => {
+    const slot = Number(await primaries[0]?.call("CLUSTER", "KEYSLOT", key));
+    return cluster.nodes.findIndex((node) => node.port === ownerPorts(slot));
+  };
   return {
     url,
     token,
     cluster,
     proxy,
     primaries,
+    primaryOf,
     async keysOnEachPrimary(prefix) {
       const found: string[] = [];
-      for (const node of cluster.nodes.slice(0, primaryCount)) {
+      for (let index = 0; index < primaryCount; index++) {
         for (let i = 0; ; i++) {
           const key = `${prefix}:${i}`;
-          const slot = Number(await primaries[0]?.call("CLUSTER", "KEYSLOT", key));
-          if (ownerPorts(slot) === node.port) {
+          if ((await primaryOf(key)) === index) {
             found.push(key);
             break;
           }
