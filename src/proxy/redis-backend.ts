@@ -7,6 +7,7 @@ import {
 } from "./blocking-pool.ts";
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
 import { isKeyspaceWide, runOnEveryPrimary } from "./cluster/every-primary.ts";
+import type { SeedNode } from "./cluster/seed-list.ts";
 import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
@@ -32,6 +33,8 @@ export type SlotOutcome = { reply: RedisReply } | { error: string };
 export interface BackendSettings extends ConnectionSettings {
   /** How long a request waits for a (re)connecting Redis before it gets a 503. */
   readyWaitMs: number;
+  /** Further cluster seed nodes (docs/proxy.md, "Redis Cluster"): when set, the URL names a cluster for sure. */
+  clusterSeeds?: SeedNode[];
   /** Serve blocking commands on dedicated connections; undefined refuses them. */
   blocking: BlockingSettings | undefined;
   log: (line: string) => void;
@@ -64,8 +67,15 @@ export class RedisBackend {
     this.settings = settings;
     this.label = redactRedisUrl(redisUrl);
     this.redisUrl = redisUrl;
-    this.connection = openRedisConnection(redisUrl, settings);
-    this.watch(this.connection, "commands");
+    if (settings.clusterSeeds?.length) {
+      // Seeds given: a cluster for sure, so no INFO from the URL's node (which may be the one that is down).
+      this.connection = openClusterConnection(redisUrl, settings, settings.clusterSeeds);
+      this.inCluster = true;
+      this.discovered = true;
+    } else {
+      this.connection = openRedisConnection(redisUrl, settings);
+    }
+    this.watch(this.connection, this.inCluster ? "cluster" : "commands");
     this.subscriptions = new SubscriberHub(
       openRedisConnection(
         redisUrl,
@@ -263,7 +273,7 @@ export class RedisBackend {
     );
     if (isClusterInfo(info)) {
       const seed = this.connection;
-      const cluster = openClusterConnection(this.redisUrl, this.settings);
+      const cluster = openClusterConnection(this.redisUrl, this.settings, this.settings.clusterSeeds);
       this.watch(cluster, "cluster");
       this.connection = cluster;
       this.inCluster = true;
