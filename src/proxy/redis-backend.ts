@@ -8,7 +8,7 @@ import {
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
 import { isKeyspaceWide, runOnEveryPrimary } from "./cluster/every-primary.ts";
 import type { SeedNode } from "./cluster/seed-list.ts";
-import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
+import { commandSlot, connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
@@ -88,9 +88,9 @@ export class RedisBackend {
     this.blocking = settings.blocking
       ? new BlockingPool(
           // No command timeout here: the pool enforces its own limit and drops the connection.
-          () =>
+          (node) =>
             openRedisConnection(
-              redisUrl,
+              node ? urlOfNode(redisUrl, node) : redisUrl,
               { ...settings, connectionName: `${settings.connectionName}:blocking` },
               { commandTimeout: undefined },
             ),
@@ -123,7 +123,7 @@ export class RedisBackend {
   /** Runs one command. Throws Redis's reply error, RedisUnavailableError or a blocking-pool error. */
   async execute(command: RedisCommand, signal?: AbortSignal): Promise<RedisReply> {
     if (this.blocking && classifyCommand(command) === "blocking") {
-      return this.blocking.run(command, signal, () => this.describeDown());
+      return this.runBlocking(this.blocking, command, signal);
     }
     await this.ready();
     return this.send(command).catch((error: unknown) => this.rethrow(error));
@@ -134,6 +134,30 @@ export class RedisBackend {
     if (this.connection instanceof Cluster && isKeyspaceWide(command))
       return runOnEveryPrimary(this.connection, command, sendRaw);
     return sendRaw(this.connection, command);
+  }
+
+  /**
+   * A blocking command on a dedicated connection; on a cluster, to the primary owning its key (docs/proxy.md,
+   * "Redis Cluster"), following one MOVED when the slot map was stale (a resharding or failover meanwhile).
+   */
+  private async runBlocking(
+    pool: BlockingPool,
+    command: RedisCommand,
+    signal: AbortSignal | undefined,
+  ): Promise<RedisReply> {
+    const describe = () => this.describeDown();
+    if (!this.discovered) await this.ready(); // whether the URL names a cluster decides where the command goes
+    if (!this.inCluster) return pool.run(command, signal, describe);
+    const cluster = this.connection as Cluster;
+    const slot = commandSlot(command);
+    const owner = slot === undefined ? undefined : cluster.slots[slot]?.[0];
+    try {
+      return await pool.run(command, signal, describe, owner);
+    } catch (error) {
+      const moved = isRedisReplyError(error) ? /^MOVED \d+ (\S+)/.exec(error.message) : null;
+      if (!moved) throw error;
+      return pool.run(command, signal, describe, moved[1]);
+    }
   }
 
   /**
@@ -217,6 +241,12 @@ export class RedisBackend {
   /** In cluster mode a transaction runs on the primary that owns its first key (docs/proxy.md, "Redis Cluster"). */
   private transactionConnection(commands: RedisCommand[]): CommandConnection {
     if (!(this.connection instanceof Cluster)) return this.connection;
+    const wide = commands.find(isKeyspaceWide);
+    if (wide)
+      throw replyError(
+        `ERR ${wide.name.toUpperCase()} cannot run inside /multi-exec on a Redis Cluster: a transaction runs on one ` +
+          "primary and would see only its keys; send it alone or in /pipeline",
+      );
     const node = connectionForSlot(this.connection, firstKeySlot(commands));
     if (!node)
       throw new RedisUnavailableError(`Redis is unavailable: ${this.describeDown()} (no primary known)`);
@@ -345,6 +375,16 @@ function slot(promise: Promise<RedisReply>): Promise<SlotOutcome | { failure: un
     (reply) => ({ reply }),
     (error: unknown) => (isRedisReplyError(error) ? { error: error.message } : { failure: error }),
   ) as Promise<SlotOutcome | { failure: unknown }>;
+}
+
+/** The backend's URL (user, password, TLS) pointed at another cluster node ("host:port"). */
+function urlOfNode(redisUrl: string, node: string): string {
+  const url = new URL(redisUrl);
+  const at = node.lastIndexOf(":");
+  const host = node.slice(0, at);
+  url.hostname = host.includes(":") ? `[${host}]` : host;
+  url.port = node.slice(at + 1);
+  return url.toString();
 }
 
 function replyError(message: string): Error {

@@ -1,5 +1,5 @@
 import { Redis as TcpRedis } from "ioredis";
-import { createProxy, type Proxy as RestProxy } from "../../../src/proxy/index.ts";
+import { createProxy, type ProxyOptions, type Proxy as RestProxy } from "../../../src/proxy/index.ts";
 import { type RedisCluster, startRedisCluster } from "../../helpers/redis-cluster.ts";
 
 export interface ClusterProxy {
@@ -17,10 +17,13 @@ export interface ClusterProxy {
 }
 
 /** A real local Redis Cluster (no replicas) with the proxy in front of it, seeded with ONE node's URL. */
-export async function startClusterProxy(primaryCount = 3): Promise<ClusterProxy> {
+export async function startClusterProxy(
+  primaryCount = 3,
+  options: Partial<ProxyOptions> = {},
+): Promise<ClusterProxy> {
   const cluster = await startRedisCluster({ primaries: primaryCount, replicasPerPrimary: 0 });
   const token = "cluster-test-token";
-  const proxy = createProxy({ log: () => {}, redisUrl: cluster.url, token });
+  const proxy = createProxy({ log: () => {}, redisUrl: cluster.url, token, ...options });
   const { url } = await proxy.listen({ host: "127.0.0.1", port: 0 });
   const primaries = cluster.nodes.slice(0, primaryCount).map((node) => new TcpRedis(node.url));
   const ownerPorts = await slotOwners(primaries[0] as TcpRedis);
