@@ -6,12 +6,13 @@ type Send = (node: Redis, command: RedisCommand) => Promise<RedisReply>;
 
 /**
  * Commands whose answer covers the whole keyspace, so on a cluster they must ask every primary; SCRIPT LOAD and
- * SCRIPT FLUSH too, since an EVALSHA after them may run on any primary (the one owning its keys).
+ * SCRIPT FLUSH too, since an EVALSHA after them may run on any primary (the one owning its keys); FLUSHDB and
+ * FLUSHALL, which would otherwise empty one random primary.
  */
 export function isKeyspaceWide(command: RedisCommand): boolean {
   const name = command.name.toUpperCase();
   if (name === "SCRIPT") return ["LOAD", "FLUSH"].includes(String(command.args[0] ?? "").toUpperCase());
-  return ["SCAN", "DBSIZE", "KEYS"].includes(name);
+  return ["SCAN", "DBSIZE", "KEYS", "FLUSHDB", "FLUSHALL"].includes(name);
 }
 
 /** Primaries in a stable order (host:port), so a compound SCAN cursor names the same node on every call. */
@@ -36,7 +37,7 @@ export async function runOnEveryPrimary(
     const sizes = await Promise.all(primaries.map((node) => send(node, command)));
     return Buffer.from(String(sizes.reduce((sum: number, size) => sum + Number(String(size)), 0)));
   }
-  if (name === "SCRIPT") {
+  if (name === "SCRIPT" || name === "FLUSHDB" || name === "FLUSHALL") {
     // Every primary answers the same (the SHA, or OK); a failure on any one is the command's failure.
     const replies = await Promise.all(primaries.map((node) => send(node, command)));
     return replies[0] as RedisReply;

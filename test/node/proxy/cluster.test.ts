@@ -170,4 +170,11 @@ describe("proxy on a Redis Cluster", () => {
     const sizes = await Promise.all(stack.primaries.map((node) => node.dbsize()));
     expect(await redis.dbsize()).toBe(sizes.reduce((sum, size) => sum + size, 0));
   });
+
+  it("FLUSHDB empties every primary, not one", async () => {
+    const keys = await stack.keysOnEachPrimary("flush");
+    for (const key of keys) await redis.set(key, "1");
+    expect(await redis.flushdb()).toBe("OK");
+    expect(await Promise.all(stack.primaries.map((node) => node.dbsize()))).toEqual([0, 0, 0]);
+  });
 });
