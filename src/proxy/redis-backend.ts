@@ -1,4 +1,4 @@
-import { Cluster } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 import {
   BlockingPool,
   BlockingPoolBusyError,
@@ -9,6 +9,7 @@ import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connecti
 import { isKeyspaceWide, runOnEveryPrimary } from "./cluster/every-primary.ts";
 import type { SeedNode } from "./cluster/seed-list.ts";
 import { commandSlot, connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
+import { moveSubscriberOnReconnect } from "./cluster/subscriber-failover.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
@@ -48,6 +49,8 @@ export interface BackendSettings extends ConnectionSettings {
 export class RedisBackend {
   readonly label: string;
   readonly subscriptions: SubscriberHub;
+  /** The subscriber hub's connection; on a cluster it moves to another node when its own goes away. */
+  private readonly subscriber: Redis;
   /** The seed node's connection, replaced by an ioredis Cluster once the seed reports cluster mode. */
   private connection: CommandConnection;
   private readonly redisUrl: string;
@@ -76,15 +79,13 @@ export class RedisBackend {
       this.connection = openRedisConnection(redisUrl, settings);
     }
     this.watch(this.connection, this.inCluster ? "cluster" : "commands");
-    this.subscriptions = new SubscriberHub(
-      openRedisConnection(
-        redisUrl,
-        { ...settings, connectionName: `${settings.connectionName}:subscriber` },
-        { autoResubscribe: false }, // the hub restores exactly the subscriptions that still have listeners
-      ),
-      settings.log,
-      this.label,
+    this.subscriber = openRedisConnection(
+      redisUrl,
+      { ...settings, connectionName: `${settings.connectionName}:subscriber` },
+      { autoResubscribe: false }, // the hub restores exactly the subscriptions that still have listeners
     );
+    if (this.connection instanceof Cluster) moveSubscriberOnReconnect(this.subscriber, this.connection);
+    this.subscriptions = new SubscriberHub(this.subscriber, settings.log, this.label);
     this.blocking = settings.blocking
       ? new BlockingPool(
           // No command timeout here: the pool enforces its own limit and drops the connection.
@@ -309,6 +310,7 @@ export class RedisBackend {
       this.inCluster = true;
       cluster.connect().catch(() => {});
       void closeConnection(seed);
+      moveSubscriberOnReconnect(this.subscriber, cluster);
       this.settings.log(`proxy: ${this.label} is a Redis Cluster node; routing commands by slot`);
     }
     this.discovered = true;

@@ -101,6 +101,35 @@ async function keysFor(tag: string): Promise<[string, string, string]> {
   }
 }
 
+/** Opens /subscribe/<channel> through the proxy; `messages()` are its `data: message,…` lines so far. */
+async function subscribe(channel: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${proxyUrl}/subscribe/${channel}`, {
+    method: "POST",
+    body: "[]",
+    signal: controller.signal,
+    headers: { authorization: "Bearer topology", accept: "text/event-stream" },
+  });
+  let received = "";
+  let ended = false;
+  if (!response.body) throw new Error("no stream body");
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value;
+    }
+    ended = true;
+  })().catch(() => {});
+  await eventually(() => expect(received).toContain(`subscribe,${channel},1`));
+  return {
+    messages: () => received.split("\n").filter((line) => line.startsWith("data: message")),
+    ended: () => ended,
+    close: () => controller.abort(),
+  };
+}
+
 beforeAll(async () => {
   cluster = await startRedisCluster({ primaries: 3, replicasPerPrimary: 1, nodeTimeoutMs: 1000 });
   for (const node of cluster.nodes)
@@ -221,8 +250,39 @@ describe("proxy on a Redis Cluster changing topology", () => {
     await reading;
   }, 30_000);
 
+  it("the subscriber connection moves to another node when the seed node dies; open streams keep delivering", async () => {
+    const stream = await subscribe(`${run}:seed-death`);
+    await redis.publish(`${run}:seed-death`, "before");
+    await eventually(() => expect(stream.messages()).toHaveLength(1));
+    const seed = cluster.nodes[0];
+    // After the previous test the seed is a replica, so its death loses no slot.
+    expect((await topology()).find((node) => node.port === seed?.port)?.primary).toBe(false);
+    process.kill(seed?.pid as number, "SIGKILL");
+    await eventually(
+      async () => {
+        await redis.publish(`${run}:seed-death`, "after");
+        expect(stream.messages().at(-1)).toBe(`data: message,${run}:seed-death,after`);
+      },
+      15_000,
+      300,
+    );
+    expect(stream.ended()).toBe(false);
+    // A new stream opens and delivers too.
+    const fresh = await subscribe(`${run}:seed-death-2`);
+    await redis.publish(`${run}:seed-death-2`, "x");
+    await eventually(() => expect(fresh.messages()).toEqual([`data: message,${run}:seed-death-2,x`]));
+    stream.close();
+    fresh.close();
+  }, 30_000);
+
   it("a killed primary: requests meanwhile get 503/504 (never a wrong answer or 500), then the promoted replica serves", async () => {
-    const tag = `${run}-kill`;
+    // A shard that still has a live replica to promote (an earlier test killed the seed node).
+    let tag = "";
+    for (let i = 0; !tag; i++) {
+      const all = await topology();
+      const owner = ownerOf(all, keySlot(`${run}-kill-${i}`));
+      if (all.some((node) => !node.primary && node.primaryId === owner.id)) tag = `${run}-kill-${i}`;
+    }
     const [a, b, c] = await keysFor(tag);
     const slot = keySlot(tag);
     const all = await topology();
