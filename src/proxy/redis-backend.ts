@@ -217,6 +217,26 @@ export class RedisBackend {
   async transaction(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
     const target = this.transactionConnection(commands);
+    try {
+      return await this.transactionOn(target, commands);
+    } catch (error) {
+      // On a cluster whose slot map was stale (resharding, failover, a map still filling), the queued commands
+      // got MOVED and EXEC discarded everything: nothing ran, so run it once more where Redis pointed.
+      const node = this.movedTarget(error);
+      if (!node) throw error;
+      return this.transactionOn(node, commands);
+    }
+  }
+
+  private movedTarget(error: unknown): Redis | undefined {
+    if (!(this.connection instanceof Cluster) || !isRedisReplyError(error)) return undefined;
+    const moved = /^EXECABORT .*\(command \d+: MOVED \d+ (\S+)\)$/.exec(error.message);
+    return this.connection
+      .nodes("master")
+      .find((node) => `${node.options.host}:${node.options.port}` === moved?.[1]);
+  }
+
+  private async transactionOn(target: CommandConnection, commands: RedisCommand[]): Promise<SlotOutcome[]> {
     const multi = sendRaw(target, { name: "MULTI", args: [] });
     const queued = commands.map((command) => slot(sendRaw(target, command)));
     const exec = sendRaw(target, { name: "EXEC", args: [] });
