@@ -27,12 +27,14 @@ export class BlockingTimeoutError extends Error {
  * HTTP client went away, has its connection dropped: that is the only way to stop a blocked Redis call.
  */
 export class BlockingPool {
-  private readonly open: () => Redis;
+  /** Opens a connection to `node` ("host:port" of a cluster node), or to the backend's own URL when undefined. */
+  private readonly open: (node: string | undefined) => Redis;
   private readonly settings: BlockingSettings;
-  private readonly idle: Redis[] = [];
+  /** Idle connections per node ("" for the backend's own URL). */
+  private readonly idle = new Map<string, Redis[]>();
   private readonly busy = new Set<Redis>();
 
-  constructor(open: () => Redis, settings: BlockingSettings) {
+  constructor(open: (node: string | undefined) => Redis, settings: BlockingSettings) {
     this.open = open;
     this.settings = settings;
   }
@@ -41,13 +43,16 @@ export class BlockingPool {
     command: RedisCommand,
     signal: AbortSignal | undefined,
     describeDown: () => string,
+    node?: string,
   ): Promise<RedisReply> {
     if (this.busy.size >= this.settings.maxConnections) {
       throw new BlockingPoolBusyError(
         `ERR all ${this.settings.maxConnections} connections for blocking commands are busy; retry later`,
       );
     }
-    const connection = this.idle.pop() ?? this.open();
+    const idle = this.idle.get(node ?? "") ?? [];
+    this.idle.set(node ?? "", idle);
+    const connection = idle.pop() ?? this.open(node);
     this.busy.add(connection);
     let reusable = false;
     try {
@@ -60,7 +65,7 @@ export class BlockingPool {
       throw error;
     } finally {
       this.busy.delete(connection);
-      if (reusable && connection.status === "ready") this.idle.push(connection);
+      if (reusable && connection.status === "ready") idle.push(connection);
       else connection.disconnect();
     }
   }
@@ -108,6 +113,8 @@ export class BlockingPool {
 
   async close(): Promise<void> {
     for (const connection of this.busy) connection.disconnect();
-    await Promise.all(this.idle.splice(0).map(closeConnection));
+    const idle = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(idle.map(closeConnection));
   }
 }

@@ -52,6 +52,7 @@ export function parseProxyCli(
   if (srhMode === "env" && !redisUrl) {
     throw new InvalidArgumentError("SRH_MODE=env needs SRH_CONNECTION_STRING (or --redis)");
   }
+  const clusterNodes = splitList((flags.redisClusterNodes as Flag) ?? env.REDIS_CLUSTER_NODES);
   const tokens = [
     splitList(flags.token as Flag),
     srhMode === "env" && env.SRH_TOKEN ? [env.SRH_TOKEN] : [],
@@ -71,6 +72,7 @@ export function parseProxyCli(
     port,
     options: {
       redisUrl,
+      ...(clusterNodes.length > 0 ? { redisClusterNodes: clusterNodes } : {}),
       token: tokens,
       readOnlyTokens: splitList(flags.readOnlyToken as Flag),
       tokensFile,
@@ -108,6 +110,12 @@ const OPTION_SPECS: OptionSpec[] = [
     key: "redis",
     env: "PROXY_REDIS_URL",
     help: `Redis URL (default ${DEFAULT_REDIS_URL}; also REDIS_URL)`,
+  },
+  {
+    flags: "--redis-cluster-nodes <host:port...>",
+    key: "redisClusterNodes",
+    env: "PROXY_REDIS_CLUSTER_NODES",
+    help: "Redis Cluster seed nodes besides --redis, repeatable (env: comma-separated; also REDIS_CLUSTER_NODES)",
   },
   {
     flags: "--token <token...>",

@@ -1,9 +1,15 @@
 import type { BlockingSettings } from "./blocking-pool.ts";
+import { parseSeedNodes, type SeedNode } from "./cluster/seed-list.ts";
 import { readTokensFile, type TokenEntry, type TokenGrant, tokenTableFrom } from "./tokens.ts";
 
 export interface ProxyOptions {
   /** Redis for `token` and for tokens-file entries without a URL. Default `redis://127.0.0.1:6379`. */
   redisUrl?: string;
+  /**
+   * Further Redis Cluster seed nodes (`host:port`) for `redisUrl`, which names a cluster then: discovery needs any
+   * one of them (or the URL's node) alive. The URL's credentials and TLS apply to them.
+   */
+  redisClusterNodes?: string[];
   /** Full-access token(s) for `redisUrl`. */
   token?: string | string[];
   /** Read-only token(s) for `redisUrl`: only commands Redis flags `readonly` (plus PING, ECHO). */
@@ -38,6 +44,9 @@ export interface ProxyOptions {
 
 export interface ResolvedOptions {
   tokens: Map<string, TokenGrant>;
+  /** The default Redis URL (`redisUrl`) and its cluster seed nodes, if any. */
+  redisUrl: string;
+  clusterSeeds: SeedNode[];
   maxBodyBytes: number;
   blocking: BlockingSettings | undefined;
   keepaliveMs: number;
@@ -82,6 +91,8 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
   const blockingObject = typeof blockingOption === "object" ? blockingOption : {};
   return {
     tokens,
+    redisUrl,
+    clusterSeeds: parseSeedNodes(options.redisClusterNodes ?? []),
     maxBodyBytes: positive(options.maxBodyBytes, 10 * 1024 * 1024, "maxBodyBytes"),
     blocking: blockingOption
       ? {

@@ -1,4 +1,4 @@
-import { Cluster } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 import {
   BlockingPool,
   BlockingPoolBusyError,
@@ -7,7 +7,9 @@ import {
 } from "./blocking-pool.ts";
 import { isClusterInfo, openClusterConnection } from "./cluster/cluster-connection.ts";
 import { isClusterWide, sendOnCluster } from "./cluster/every-primary.ts";
-import { connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
+import type { SeedNode } from "./cluster/seed-list.ts";
+import { commandSlot, connectionForSlot, firstKeySlot, sendInSlotOrder } from "./cluster/slot-routing.ts";
+import { moveSubscriberOnReconnect } from "./cluster/subscriber-failover.ts";
 import type { RedisCommand } from "./command-input.ts";
 import { classifyCommand } from "./command-policy.ts";
 import { ReadOnlyCheck } from "./read-only-check.ts";
@@ -32,6 +34,8 @@ export type SlotOutcome = { reply: RedisReply } | { error: string };
 export interface BackendSettings extends ConnectionSettings {
   /** How long a request waits for a (re)connecting Redis before it gets a 503. */
   readyWaitMs: number;
+  /** Further cluster seed nodes (docs/proxy.md, "Redis Cluster"): when set, the URL names a cluster for sure. */
+  clusterSeeds?: SeedNode[];
   /** Serve blocking commands on dedicated connections; undefined refuses them. */
   blocking: BlockingSettings | undefined;
   log: (line: string) => void;
@@ -45,6 +49,8 @@ export interface BackendSettings extends ConnectionSettings {
 export class RedisBackend {
   readonly label: string;
   readonly subscriptions: SubscriberHub;
+  /** The subscriber hub's connection; on a cluster it moves to another node when its own goes away. */
+  private readonly subscriber: Redis;
   /** The seed node's connection, replaced by an ioredis Cluster once the seed reports cluster mode. */
   private connection: CommandConnection;
   private readonly redisUrl: string;
@@ -64,23 +70,28 @@ export class RedisBackend {
     this.settings = settings;
     this.label = redactRedisUrl(redisUrl);
     this.redisUrl = redisUrl;
-    this.connection = openRedisConnection(redisUrl, settings);
-    this.watch(this.connection, "commands");
-    this.subscriptions = new SubscriberHub(
-      openRedisConnection(
-        redisUrl,
-        { ...settings, connectionName: `${settings.connectionName}:subscriber` },
-        { autoResubscribe: false }, // the hub restores exactly the subscriptions that still have listeners
-      ),
-      settings.log,
-      this.label,
+    if (settings.clusterSeeds?.length) {
+      // Seeds given: a cluster for sure, so no INFO from the URL's node (which may be the one that is down).
+      this.connection = openClusterConnection(redisUrl, settings, settings.clusterSeeds);
+      this.inCluster = true;
+      this.discovered = true;
+    } else {
+      this.connection = openRedisConnection(redisUrl, settings);
+    }
+    this.watch(this.connection, this.inCluster ? "cluster" : "commands");
+    this.subscriber = openRedisConnection(
+      redisUrl,
+      { ...settings, connectionName: `${settings.connectionName}:subscriber` },
+      { autoResubscribe: false }, // the hub restores exactly the subscriptions that still have listeners
     );
+    if (this.connection instanceof Cluster) moveSubscriberOnReconnect(this.subscriber, this.connection);
+    this.subscriptions = new SubscriberHub(this.subscriber, settings.log, this.label);
     this.blocking = settings.blocking
       ? new BlockingPool(
           // No command timeout here: the pool enforces its own limit and drops the connection.
-          () =>
+          (node) =>
             openRedisConnection(
-              redisUrl,
+              node ? urlOfNode(redisUrl, node) : redisUrl,
               { ...settings, connectionName: `${settings.connectionName}:blocking` },
               { commandTimeout: undefined },
             ),
@@ -113,7 +124,7 @@ export class RedisBackend {
   /** Runs one command. Throws Redis's reply error, RedisUnavailableError or a blocking-pool error. */
   async execute(command: RedisCommand, signal?: AbortSignal): Promise<RedisReply> {
     if (this.blocking && classifyCommand(command) === "blocking") {
-      return this.blocking.run(command, signal, () => this.describeDown());
+      return this.runBlocking(this.blocking, command, signal);
     }
     await this.ready();
     return this.send(command).catch((error: unknown) => this.rethrow(error));
@@ -124,6 +135,30 @@ export class RedisBackend {
     const connection = this.connection;
     if (!(connection instanceof Cluster)) return sendRaw(connection, command);
     return sendOnCluster(connection, command, sendRaw, (routed) => sendRaw(connection, routed));
+  }
+
+  /**
+   * A blocking command on a dedicated connection; on a cluster, to the primary owning its key (docs/proxy.md,
+   * "Redis Cluster"), following one MOVED when the slot map was stale (a resharding or failover meanwhile).
+   */
+  private async runBlocking(
+    pool: BlockingPool,
+    command: RedisCommand,
+    signal: AbortSignal | undefined,
+  ): Promise<RedisReply> {
+    const describe = () => this.describeDown();
+    if (!this.discovered) await this.ready(); // whether the URL names a cluster decides where the command goes
+    if (!this.inCluster) return pool.run(command, signal, describe);
+    const cluster = this.connection as Cluster;
+    const slot = commandSlot(command);
+    const owner = slot === undefined ? undefined : cluster.slots[slot]?.[0];
+    try {
+      return await pool.run(command, signal, describe, owner);
+    } catch (error) {
+      const moved = isRedisReplyError(error) ? /^MOVED \d+ (\S+)/.exec(error.message) : null;
+      if (!moved) throw error;
+      return pool.run(command, signal, describe, moved[1]);
+    }
   }
 
   /**
@@ -185,6 +220,26 @@ export class RedisBackend {
   async transaction(commands: RedisCommand[]): Promise<SlotOutcome[]> {
     await this.ready();
     const target = this.transactionConnection(commands);
+    try {
+      return await this.transactionOn(target, commands);
+    } catch (error) {
+      // On a cluster whose slot map was stale (resharding, failover, a map still filling), the queued commands
+      // got MOVED and EXEC discarded everything: nothing ran, so run it once more where Redis pointed.
+      const node = this.movedTarget(error);
+      if (!node) throw error;
+      return this.transactionOn(node, commands);
+    }
+  }
+
+  private movedTarget(error: unknown): Redis | undefined {
+    if (!(this.connection instanceof Cluster) || !isRedisReplyError(error)) return undefined;
+    const moved = /^EXECABORT .*\(command \d+: MOVED \d+ (\S+)\)$/.exec(error.message);
+    return this.connection
+      .nodes("master")
+      .find((node) => `${node.options.host}:${node.options.port}` === moved?.[1]);
+  }
+
+  private async transactionOn(target: CommandConnection, commands: RedisCommand[]): Promise<SlotOutcome[]> {
     const multi = sendRaw(target, { name: "MULTI", args: [] });
     const queued = commands.map((command) => slot(sendRaw(target, command)));
     const exec = sendRaw(target, { name: "EXEC", args: [] });
@@ -210,6 +265,12 @@ export class RedisBackend {
   /** In cluster mode a transaction runs on the primary that owns its first key (docs/proxy.md, "Redis Cluster"). */
   private transactionConnection(commands: RedisCommand[]): CommandConnection {
     if (!(this.connection instanceof Cluster)) return this.connection;
+    const wide = commands.find(isClusterWide);
+    if (wide)
+      throw replyError(
+        `ERR ${wide.name.toUpperCase()} cannot run inside /multi-exec on a Redis Cluster: a transaction runs on one ` +
+          "primary and would see only its keys; send it alone or in /pipeline",
+      );
     const node = connectionForSlot(this.connection, firstKeySlot(commands));
     if (!node)
       throw new RedisUnavailableError(`Redis is unavailable: ${this.describeDown()} (no primary known)`);
@@ -266,12 +327,13 @@ export class RedisBackend {
     );
     if (isClusterInfo(info)) {
       const seed = this.connection;
-      const cluster = openClusterConnection(this.redisUrl, this.settings);
+      const cluster = openClusterConnection(this.redisUrl, this.settings, this.settings.clusterSeeds);
       this.watch(cluster, "cluster");
       this.connection = cluster;
       this.inCluster = true;
       cluster.connect().catch(() => {});
       void closeConnection(seed);
+      moveSubscriberOnReconnect(this.subscriber, cluster);
       this.settings.log(`proxy: ${this.label} is a Redis Cluster node; routing commands by slot`);
     }
     this.discovered = true;
@@ -338,6 +400,16 @@ function slot(promise: Promise<RedisReply>): Promise<SlotOutcome | { failure: un
     (reply) => ({ reply }),
     (error: unknown) => (isRedisReplyError(error) ? { error: error.message } : { failure: error }),
   ) as Promise<SlotOutcome | { failure: unknown }>;
+}
+
+/** The backend's URL (user, password, TLS) pointed at another cluster node ("host:port"). */
+function urlOfNode(redisUrl: string, node: string): string {
+  const url = new URL(redisUrl);
+  const at = node.lastIndexOf(":");
+  const host = node.slice(0, at);
+  url.hostname = host.includes(":") ? `[${host}]` : host;
+  url.port = node.slice(at + 1);
+  return url.toString();
 }
 
 function replyError(message: string): Error {

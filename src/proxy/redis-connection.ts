@@ -1,4 +1,5 @@
 import { type Cluster, Command, Redis, type RedisOptions } from "ioredis";
+import { commandSlot } from "./cluster/slot-routing.ts";
 import type { RedisCommand } from "./command-input.ts";
 import type { RedisReply } from "./reply.ts";
 
@@ -71,8 +72,7 @@ export function sendRaw(connection: CommandConnection, command: RedisCommand): P
   // ioredis's key specs are keyed by lower-case name too: give a Cluster the slot up front, or it would send
   // the command to any node and reach the owner only through MOVED, out of order with its neighbours.
   if ("isCluster" in connection) {
-    const slot = new Command(command.name.toLowerCase(), command.args).getSlot();
-    (raw as unknown as { slot: number | null }).slot = slot;
+    (raw as unknown as { slot: number | null }).slot = commandSlot(command) ?? null;
   }
   corkUntilNextTurn(connection);
   connection.sendCommand(raw);

@@ -1,4 +1,4 @@
-/** Keys whose braces trip naive hash tagging (src/relay/redis/key-slot.test.ts; test/node/cluster/kv-slots.test.ts runs them on a real cluster). */
+/** Keys whose braces trip naive hash tagging (src/protocol/key-slot.test.ts; test/node/cluster/kv-slots.test.ts runs them on a real cluster). */
 export const BRACE_KEYS = [
   "a{b}c",
   "{}",

@@ -1,5 +1,6 @@
 import { Cluster, type RedisOptions } from "ioredis";
 import type { ConnectionSettings } from "../redis-connection.ts";
+import type { SeedNode } from "./seed-list.ts";
 
 /** True when an `INFO cluster` reply says the node runs in cluster mode (`cluster_enabled:1`). */
 export function isClusterInfo(reply: unknown): boolean {
@@ -8,11 +9,16 @@ export function isClusterInfo(reply: unknown): boolean {
 }
 
 /**
- * An ioredis Cluster seeded with one node's URL, set up like the single-node connection
- * (docs/proxy.md, "Redis Cluster"): RESP2, integers as text, no offline queue, no resending; ioredis
- * routes each command by its key's slot and follows MOVED/ASK redirections.
+ * An ioredis Cluster seeded with one node's URL (plus any further seed nodes: discovery needs one of them
+ * alive), set up like the single-node connection (docs/proxy.md, "Redis Cluster"): RESP2, integers as text,
+ * no offline queue, no resending; ioredis routes each command by its key's slot and follows MOVED/ASK
+ * redirections. The URL's user, password and TLS apply to every node.
  */
-export function openClusterConnection(seedUrl: string, settings: ConnectionSettings): Cluster {
+export function openClusterConnection(
+  seedUrl: string,
+  settings: ConnectionSettings,
+  moreSeeds: SeedNode[] = [],
+): Cluster {
   const seed = new URL(seedUrl);
   const redisOptions: RedisOptions = {
     protocol: 2,
@@ -26,7 +32,10 @@ export function openClusterConnection(seedUrl: string, settings: ConnectionSetti
     ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
     ...(seed.protocol === "rediss:" ? { tls: {} } : {}),
   };
-  const cluster = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+  const urlSeed = { host: seed.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(seed.port || 6379) };
+  const seeds = [...moreSeeds];
+  if (!seeds.some((node) => node.host === urlSeed.host && node.port === urlSeed.port)) seeds.push(urlSeed);
+  const cluster = new Cluster(seeds, {
     redisOptions,
     enableOfflineQueue: false,
     enableAutoPipelining: false,

@@ -4,9 +4,15 @@ import type { RedisReply } from "../reply.ts";
 
 type Send = (node: Redis, command: RedisCommand) => Promise<RedisReply>;
 
-/** Commands whose answer covers the whole keyspace, so on a cluster they must ask every primary. */
+/**
+ * Commands whose answer covers the whole keyspace, so on a cluster they must ask every primary; SCRIPT LOAD and
+ * SCRIPT FLUSH too, since an EVALSHA after them may run on any primary (the one owning its keys); FLUSHDB and
+ * FLUSHALL, which would otherwise empty one random primary.
+ */
 export function isKeyspaceWide(command: RedisCommand): boolean {
-  return ["SCAN", "DBSIZE", "KEYS"].includes(command.name.toUpperCase());
+  const name = command.name.toUpperCase();
+  if (name === "SCRIPT") return ["LOAD", "FLUSH"].includes(String(command.args[0] ?? "").toUpperCase());
+  return ["SCAN", "DBSIZE", "KEYS", "FLUSHDB", "FLUSHALL"].includes(name);
 }
 
 /** Primaries in a stable order (host:port), so a compound SCAN cursor names the same node on every call. */
@@ -31,6 +37,11 @@ export async function runOnEveryPrimary(
     const sizes = await Promise.all(primaries.map((node) => send(node, command)));
     // An integer reply is decimal text (src/proxy/reply.ts), so the sum is too.
     return String(sizes.reduce((sum: number, size) => sum + Number(String(size)), 0));
+  }
+  if (name === "SCRIPT" || name === "FLUSHDB" || name === "FLUSHALL") {
+    // Every primary answers the same (the SHA, or OK); a failure on any one is the command's failure.
+    const replies = await Promise.all(primaries.map((node) => send(node, command)));
+    return replies[0] as RedisReply;
   }
   if (name === "KEYS") {
     const lists = await Promise.all(primaries.map((node) => send(node, command)));

@@ -1,11 +1,23 @@
 import { type Cluster, Command, type Redis } from "ioredis";
+import { keySlot } from "../../protocol/key-slot.ts";
 import type { RedisCommand } from "../command-input.ts";
 
-/** The hash slot of the first key any of the commands names (ioredis's key specs), or undefined when none has a key. */
+/**
+ * The hash slot of the command's first key, found by ioredis's key specs (looked up by lower-case name) but
+ * hashed as Redis does: ioredis's `cluster-key-slot` reads a tag out of keys like `{}{x}` where Redis hashes the
+ * whole key, which would send the command to the wrong primary (and a transaction onto a MOVED).
+ */
+export function commandSlot(command: RedisCommand): number | undefined {
+  const [key] = new Command(command.name.toLowerCase(), command.args).getKeys();
+  if (key === undefined || key === null) return undefined;
+  return keySlot(typeof key === "string" ? key : new Uint8Array(key));
+}
+
+/** The hash slot of the first key any of the commands names, or undefined when none has a key. */
 export function firstKeySlot(commands: RedisCommand[]): number | undefined {
   for (const command of commands) {
-    const slot = new Command(command.name.toLowerCase(), command.args).getSlot();
-    if (typeof slot === "number") return slot;
+    const slot = commandSlot(command);
+    if (slot !== undefined) return slot;
   }
   return undefined;
 }

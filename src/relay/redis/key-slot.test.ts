@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BRACE_KEYS } from "../../../test/scenarios/brace-keys.ts";
-import { hashTag, keySlot, SLOTS, slotTag } from "./key-slot.ts";
+import { hashTag, keySlot, SLOTS, slotTag } from "../../protocol/key-slot.ts";
 import { kvKeys } from "./keys.ts";
 
 describe("keySlot", () => {

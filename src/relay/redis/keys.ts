@@ -1,4 +1,4 @@
-import { hashTag, keySlot, slotTag } from "./key-slot.ts";
+import { hashTag, keySlot, slotTag } from "../../protocol/key-slot.ts";
 
 /**
  * The Redis key layout (docs/data-model.md, a public contract: other languages interoperate through it).

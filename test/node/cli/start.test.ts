@@ -6,7 +6,7 @@ import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { DEV_SECRET_FILE } from "../../../src/cli/dev-secret.ts";
 import { mintToken } from "../../../src/cli/token.ts";
 import { createClient } from "../../../src/client/index.ts";
-import { keySlot } from "../../../src/relay/redis/key-slot.ts";
+import { keySlot } from "../../../src/protocol/key-slot.ts";
 import { unique } from "../client/fixture.ts";
 import { type OpenStream, openStream } from "../relay/relay-process.ts";
 import { finished, runCli, spawnCli, stderrUntil } from "./run-cli.ts";

@@ -1,8 +1,8 @@
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keySlot } from "../../../src/protocol/key-slot.ts";
 import { createApp } from "../../../src/relay/app.ts";
 import { parseConfig } from "../../../src/relay/config.ts";
-import { keySlot } from "../../../src/relay/redis/key-slot.ts";
 import { channelKeys } from "../../../src/relay/redis/keys.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisCluster, startRedisCluster } from "../../helpers/redis-cluster.ts";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keySlot } from "../../../src/relay/redis/key-slot.ts";
+import { keySlot } from "../../../src/protocol/key-slot.ts";
 import { kvKeys } from "../../../src/relay/redis/keys.ts";
 import { KV_SCRIPT_SOURCES } from "../../../src/relay/redis/kv.ts";
 import { type RedisCluster, startRedisCluster } from "../../helpers/redis-cluster.ts";

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
-import { keySlot } from "../../../src/relay/redis/key-slot.ts";
+import { keySlot } from "../../../src/protocol/key-slot.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { startProxyProcess } from "../../helpers/proxy-process.ts";
 import { startRedisCluster } from "../../helpers/redis-cluster.ts";

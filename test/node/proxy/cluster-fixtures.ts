@@ -1,5 +1,5 @@
 import { Redis as TcpRedis } from "ioredis";
-import { createProxy, type Proxy as RestProxy } from "../../../src/proxy/index.ts";
+import { createProxy, type ProxyOptions, type Proxy as RestProxy } from "../../../src/proxy/index.ts";
 import { type RedisCluster, startRedisCluster } from "../../helpers/redis-cluster.ts";
 
 export interface ClusterProxy {
@@ -11,30 +11,39 @@ export interface ClusterProxy {
   primaries: TcpRedis[];
   /** A key (with `prefix`) whose slot each primary owns, one per primary in `primaries` order. */
   keysOnEachPrimary(prefix: string): Promise<string[]>;
+  /** Index in `primaries` of the primary owning the key's slot (as Redis's CLUSTER KEYSLOT computes it). */
+  primaryOf(key: string): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** A real local Redis Cluster (no replicas) with the proxy in front of it, seeded with ONE node's URL. */
-export async function startClusterProxy(primaryCount = 3): Promise<ClusterProxy> {
+export async function startClusterProxy(
+  primaryCount = 3,
+  options: Partial<ProxyOptions> = {},
+): Promise<ClusterProxy> {
   const cluster = await startRedisCluster({ primaries: primaryCount, replicasPerPrimary: 0 });
   const token = "cluster-test-token";
-  const proxy = createProxy({ log: () => {}, redisUrl: cluster.url, token });
+  const proxy = createProxy({ log: () => {}, redisUrl: cluster.url, token, ...options });
   const { url } = await proxy.listen({ host: "127.0.0.1", port: 0 });
   const primaries = cluster.nodes.slice(0, primaryCount).map((node) => new TcpRedis(node.url));
   const ownerPorts = await slotOwners(primaries[0] as TcpRedis);
+  const primaryOf = async (key: string) => {
+    const slot = Number(await primaries[0]?.call("CLUSTER", "KEYSLOT", key));
+    return cluster.nodes.findIndex((node) => node.port === ownerPorts(slot));
+  };
   return {
     url,
     token,
     cluster,
     proxy,
     primaries,
+    primaryOf,
     async keysOnEachPrimary(prefix) {
       const found: string[] = [];
-      for (const node of cluster.nodes.slice(0, primaryCount)) {
+      for (let index = 0; index < primaryCount; index++) {
         for (let i = 0; ; i++) {
           const key = `${prefix}:${i}`;
-          const slot = Number(await primaries[0]?.call("CLUSTER", "KEYSLOT", key));
-          if (ownerPorts(slot) === node.port) {
+          if ((await primaryOf(key)) === index) {
             found.push(key);
             break;
           }

@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import { Redis } from "@upstash/redis";
+import { Command } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { slotTag } from "../../../src/protocol/key-slot.ts";
 import { type ClusterProxy, startClusterProxy } from "./cluster-fixtures.ts";
 import { eventually } from "./proxy-fixtures.ts";
 
@@ -66,6 +69,35 @@ describe("proxy on a Redis Cluster", () => {
     const body = (await response.json()) as { error: string };
     expect(body.error).toMatch(/^EXECABORT .*(CROSSSLOT|MOVED)/);
     expect([await redis.exists(first), await redis.exists(second)]).toEqual([0, 0]);
+  });
+
+  it("hashes keys like {}{x} as Redis does, so a /multi-exec on one runs on its owner", async () => {
+    // cluster-key-slot (ioredis) hashes `{}{x…}` by `x…`; Redis hashes the whole key. Find one whose two slots
+    // belong to different primaries, so routing by ioredis's slot would queue the transaction onto a MOVED.
+    let key = "";
+    for (let i = 0; !key; i++) {
+      const candidate = `{}{x${i}}`;
+      const ioredisOwner = await stack.primaryOf(
+        `{${slotTag(new Command("get", [candidate]).getSlot() as number)}}`,
+      );
+      if (ioredisOwner !== (await stack.primaryOf(candidate))) key = candidate;
+    }
+    const tx = redis.multi();
+    tx.set(key, "1").incr(key).get(key);
+    expect(await tx.exec()).toEqual(["OK", 2, 2]);
+    expect(await stack.primaries[await stack.primaryOf(key)]?.get(key)).toBe("2");
+  });
+
+  it("loads a script on every primary, so EVALSHA after SCRIPT LOAD in a /pipeline runs wherever its key lives", async () => {
+    const keys = await stack.keysOnEachPrimary("evalsha");
+    const source = `return redis.call('INCRBY', KEYS[1], ARGV[1]) -- ${Date.now()}`;
+    for (const [index, key] of keys.entries()) {
+      const pipeline = redis.pipeline().scriptLoad(source);
+      const sha = createHash("sha1").update(source).digest("hex");
+      pipeline.evalsha(sha, [key], [String(index + 1)]);
+      const replies = await pipeline.exec({ keepErrors: true });
+      expect(replies.map((reply) => reply.result ?? reply.error)).toEqual([sha, index + 1]);
+    }
   });
 
   it("runs EVAL where its key lives, and answers CROSSSLOT for keys spanning slots", async () => {
@@ -200,5 +232,12 @@ describe("proxy on a Redis Cluster", () => {
     } finally {
       for (const subscriber of subscribers) subscriber.disconnect();
     }
+  });
+
+  it("FLUSHDB empties every primary, not one", async () => {
+    const keys = await stack.keysOnEachPrimary("flush");
+    for (const key of keys) await redis.set(key, "1");
+    expect(await redis.flushdb()).toBe("OK");
+    expect(await Promise.all(stack.primaries.map((node) => node.dbsize()))).toEqual([0, 0, 0]);
   });
 });

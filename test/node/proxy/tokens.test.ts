@@ -161,6 +161,22 @@ describe("flags and environment", () => {
     });
   });
 
+  it("reads cluster seed nodes from --redis-cluster-nodes, PROXY_REDIS_CLUSTER_NODES or REDIS_CLUSTER_NODES", () => {
+    const nodes = ["10.0.0.1:7000", "10.0.0.2:7001"];
+    const fromFlag = parseProxyCli(
+      ["--redis-cluster-nodes", "10.0.0.1:7000", "--redis-cluster-nodes", "10.0.0.2:7001"],
+      {},
+    );
+    expect(fromFlag.options.redisClusterNodes).toEqual(nodes);
+    expect(
+      parseProxyCli([], { PROXY_REDIS_CLUSTER_NODES: nodes.join(",") }).options.redisClusterNodes,
+    ).toEqual(nodes);
+    expect(
+      parseProxyCli([], { REDIS_CLUSTER_NODES: ` ${nodes.join(" , ")} ` }).options.redisClusterNodes,
+    ).toEqual(nodes);
+    expect(parseProxyCli([], { REDIS_URL: "redis://h:1" }).options.redisClusterNodes).toBeUndefined();
+  });
+
   it("falls back to PROXY_* variables and REDIS_URL", () => {
     const config = parseProxyCli([], {
       PROXY_LISTEN: "[::1]:0",

@@ -37,9 +37,9 @@ export function hashTag(key: string): string | undefined {
   return close > open + 1 ? key.slice(open + 1, close) : undefined;
 }
 
-/** The cluster slot (0-16383) Redis assigns to `key`. */
-export function keySlot(key: string): number {
-  const bytes = utf8.encode(key);
+/** The cluster slot (0-16383) Redis assigns to `key` (text, or raw bytes as the proxy receives them). */
+export function keySlot(key: string | Uint8Array): number {
+  const bytes = typeof key === "string" ? utf8.encode(key) : key;
   const open = bytes.indexOf(OPEN);
   if (open !== -1) {
     const close = bytes.indexOf(CLOSE, open + 1);
