@@ -1,11 +1,11 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { ProblemError } from "../protocol/problems.ts";
 import { HEARTBEAT_HEADER } from "../protocol/stream-headers.ts";
 import { authenticate } from "./auth/middleware.ts";
 import type { RelayConfig } from "./config.ts";
 import type { RelayEnv } from "./context.ts";
+import { corsForAnyOrigin, setResponseHeader } from "./http/cors.ts";
 import { errorToResponse } from "./http/errors.ts";
 import { answerWrongMethods } from "./http/method-not-allowed.ts";
 import type { ChannelHub } from "./hub/channel-hub.ts";
@@ -55,25 +55,23 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
 
   app.use(async (c, next) => {
     const counter: RedisCallCounter = { count: 0 };
+    let redis: Redis | undefined;
     c.set("config", config);
     c.set("shutdown", shutdown);
     c.set("redisCalls", counter);
     c.set("hub", options.hub);
     c.set("delegate", options.delegate);
-    c.set("redis", createRedis(config, { counter }));
+    // Built on first use: a long-poll the hub answers, a 404 or a preflight makes no Redis call.
+    c.set("redis", () => (redis ??= createRedis(config, { counter })));
     await next();
-    try {
-      // A stream handed to a Durable Object (delegate) already carries the object's count: add ours to it.
-      const handed = Number(c.res.headers.get(REDIS_CALLS_HEADER) ?? 0);
-      c.res.headers.set(REDIS_CALLS_HEADER, String(handed + counter.count));
-    } catch {
-      // Immutable headers (a proxied Response): the count is informational only.
-    }
+    // A stream handed to a Durable Object (delegate) already carries the object's count: add ours to it.
+    const handed = c.res.headers.get(REDIS_CALLS_HEADER);
+    if (handed === null || counter.count > 0)
+      setResponseHeader(c, REDIS_CALLS_HEADER, String(Number(handed ?? 0) + counter.count));
   });
   app.use(
     "/v1/*",
-    cors({
-      origin: "*",
+    corsForAnyOrigin({
       allowMethods: ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
       allowHeaders: [
         "Authorization",
@@ -84,7 +82,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
         "Last-Event-ID",
       ],
       exposeHeaders: ["ETag", REDIS_CALLS_HEADER, HEARTBEAT_HEADER],
-      maxAge: 600,
+      maxAgeSeconds: 600,
     }),
   );
 

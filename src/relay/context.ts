@@ -13,8 +13,8 @@ export interface RelayVariables {
   config: RelayConfig;
   /** Aborted when the process begins a graceful shutdown (see shutdown.ts): streams and long-polls end. */
   shutdown: AbortSignal;
-  /** This request's Redis client (one per request; see redis/client.ts). */
-  redis: Redis;
+  /** This request's Redis client, built on the first call (one per request; see redis/client.ts). */
+  redis: () => Redis;
   /** Redis HTTP round trips (Workers subrequests) made so far by this request. */
   redisCalls: RedisCallCounter;
   /** The verified token's claims (admin-equivalent when RELAY_AUTH=none). */

@@ -382,7 +382,7 @@ export const kvScenarios: Scenario[] = [
     },
   },
   {
-    name: "kv: HEAD answers the headers of GET without a body; a CORS preflight needs no token",
+    name: "kv: HEAD answers the headers of GET without a body; a CORS preflight needs no token; answers and errors carry CORS headers",
     async run(target) {
       const key = uniqueName("kv-head");
       const { etag } = await expectJson<WriteResult>(await put(target, key, textInit("PUT", "hello")), 201);
@@ -402,6 +402,23 @@ export const kvScenarios: Scenario[] = [
       assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
       assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /If-Match/);
       assert.match(preflight.headers.get("access-control-expose-headers") ?? "", /ETag/);
+      // A browser reads an answer, and an error, only with these two headers.
+      const answer = await authed(target, ALL, `/v1/kv/${key}`, {
+        headers: { origin: "https://app.example" },
+      });
+      const refused = await target.fetch(`/v1/kv/${key}`, { headers: { origin: "https://app.example" } });
+      for (const [response, status] of [
+        [answer, 200],
+        [refused, 401],
+      ] as const) {
+        await expectStatus(response, status);
+        assert.equal(response.headers.get("access-control-allow-origin"), "*");
+        const exposed = response.headers.get("access-control-expose-headers") ?? "";
+        for (const name of ["ETag", "x-relay-redis-calls", "Relay-Heartbeat-Ms"])
+          assert.match(exposed, new RegExp(name));
+      }
+      assert.equal(answer.headers.get("x-relay-redis-calls"), "1");
+      assert.equal(refused.headers.get("x-relay-redis-calls"), "0");
     },
   },
 ];

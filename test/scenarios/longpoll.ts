@@ -20,6 +20,7 @@ async function page(
   const response = await authed(target, `subscribe:${channel}`, `/v1/channels/${channel}/messages${query}`);
   const calls = redisCalls(response);
   assert.equal(response.headers.get("cache-control"), "no-store");
+  assert.equal(response.headers.get("access-control-allow-origin"), "*");
   return { body: await expectJson<Page>(response, 200), calls };
 }
 

@@ -147,6 +147,7 @@ export const sseScenarios: Scenario[] = [
         const headers = stream.response.headers;
         assert.equal(headers.get("cache-control"), "no-cache, no-transform");
         assert.equal(headers.get("x-accel-buffering"), "no");
+        assert.equal(headers.get("access-control-allow-origin"), "*", "a page on another origin may read it");
         const first = await publish(target, channel, { n: 1, text: "line one\nline two" });
         const second = await publish(target, channel, "plain text", "?event=note");
         const [a, b] = (await stream.take(2)) as [SseEvent, SseEvent];

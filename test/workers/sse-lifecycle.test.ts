@@ -41,10 +41,11 @@ function relayWith(vars: Record<string, string>) {
   async function openCounted(scope: string, path: string, headers: Record<string, string> = {}) {
     const token = await target.token(scope);
     const index = counters.length;
-    const opening = openSse(target, path, { headers: { ...headers, authorization: `Bearer ${token}` } });
+    const stream = await openSse(target, path, { headers: { ...headers, authorization: `Bearer ${token}` } });
+    // The client is built on first use: opening the stream read history with it.
     const counter = counters[index];
-    assert.ok(counter, "createApp made this request's Redis client synchronously");
-    return { stream: await opening, counter };
+    assert.ok(counter && counters.length === index + 1, "opening the stream built exactly one Redis client");
+    return { stream, counter };
   }
   return { target, openCounted };
 }

@@ -10,7 +10,8 @@ export interface HubLongPollRequest {
   after: ChannelPosition | null;
   limit: number;
   waitMs: number;
-  signal?: AbortSignal;
+  /** Any of them aborted ends the wait (the client left, the process shuts down). */
+  signals?: readonly AbortSignal[];
 }
 
 /** A long-poll answer: a history read, or messages the hub delivered while the request waited. */
@@ -29,7 +30,7 @@ export type HubLongPollAnswer =
  */
 export async function longPollOnHub(
   hub: ChannelHub,
-  redis: Redis,
+  redis: () => Redis,
   request: HubLongPollRequest,
 ): Promise<HubLongPollAnswer> {
   const { channel, limit } = request;
@@ -60,14 +61,14 @@ export async function longPollOnHub(
     if (held && request.after) {
       from = request.after;
     } else {
-      const result = await readHistory(redis, { channel, after: request.after, limit });
+      const result = await readHistory(redis(), { channel, after: request.after, limit });
       if (result.messages.length > 0 || result.reset !== null) return { kind: "history", result };
       from = result.position;
     }
     const deadline = Date.now() + request.waitMs;
     const reread = async (): Promise<HubLongPollAnswer> => ({
       kind: "history",
-      result: await readHistory(redis, { channel, after: from, limit }),
+      result: await readHistory(redis(), { channel, after: from, limit }),
     });
     for (;;) {
       if (failed) return await reread();
@@ -83,15 +84,16 @@ export async function longPollOnHub(
         return { kind: "live", messages, cursor: encodeCursor((messages.at(-1) as LiveMessage).position) };
       }
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || request.signal?.aborted) {
+      const signals = request.signals ?? [];
+      if (remaining <= 0 || signals.some((signal) => signal.aborted)) {
         return { kind: "live", messages: [], cursor: encodeCursor(from) };
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, remaining);
-        request.signal?.addEventListener("abort", done);
+        for (const signal of signals) signal.addEventListener("abort", done);
         function done() {
           clearTimeout(timer);
-          request.signal?.removeEventListener("abort", done);
+          for (const signal of signals) signal.removeEventListener("abort", done);
           wake = undefined;
           resolve();
         }

@@ -12,7 +12,7 @@ export const channelRoutes = new Hono<RelayEnv>();
 channelRoutes.get("/channels/:channel", async (c) => {
   const channel = channelParam(c);
   requireScope(c, "subscribe", channel);
-  const history = await readHistory(c.var.redis, { channel, limit: 1 });
+  const history = await readHistory(c.get("redis")(), { channel, limit: 1 });
   return c.json({
     channel,
     length: history.length,
@@ -27,9 +27,9 @@ channelRoutes.delete("/channels/:channel", async (c) => {
   requireAdmin(c);
   const keys = channelKeys(channel);
   await dropChannelScript.run(
-    c.var.redis,
+    c.get("redis")(),
     [keys.log, keys.epoch],
-    [channel, newEpoch(), String(c.var.config.historyTtlSeconds)],
+    [channel, newEpoch(), String(c.get("config").historyTtlSeconds)],
   );
   return c.body(null, 204);
 });

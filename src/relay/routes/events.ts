@@ -43,8 +43,10 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   for (const channel of request.channels) requireScope(c, "subscribe", channel);
   for (const pattern of request.patterns) requirePatternScope(c, pattern);
   // Raw streams stay in the Worker (live only, nothing to share per position: docs/sse.md).
-  if (c.var.delegate && !request.raw) return c.var.delegate(c.req.raw, subscriptionObjectName(request));
-  const { config, redis, claims } = c.var;
+  const delegate = c.get("delegate");
+  if (delegate && !request.raw) return delegate(c.req.raw, subscriptionObjectName(request));
+  const config = c.get("config");
+  const claims = c.get("claims");
   const closeAt = claims.exp === undefined ? undefined : claims.exp * 1000;
   if (request.raw) {
     return openRawStream(c, config, {
@@ -55,7 +57,7 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   }
   return openRelayStream(
     c,
-    redis,
+    c.get("redis")(),
     config,
     {
       channels: request.channels,
@@ -63,7 +65,7 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
       resume: request.resume,
       closeAt,
     },
-    c.var.hub,
+    c.get("hub"),
   );
 }
 
@@ -79,7 +81,7 @@ function parseEventsRequest(c: Context<RelayEnv>, channelParams: string[]): Even
   if (channels.length + patterns.length === 0) {
     throw new ProblemError("invalid_parameter", "name at least one `channel=` or `pattern=` to subscribe to");
   }
-  const limit = c.var.config.sseMaxChannels;
+  const limit = c.get("config").sseMaxChannels;
   if (channels.length + patterns.length > limit) {
     throw new ProblemError(
       "invalid_parameter",

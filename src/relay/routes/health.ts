@@ -9,7 +9,7 @@ export const healthRoutes = new Hono<RelayEnv>();
 healthRoutes.get("/healthz", async (c) => {
   let reply: unknown;
   try {
-    reply = await c.var.redis.ping();
+    reply = await c.get("redis")().ping();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ProblemError("redis_unavailable", `Redis did not answer PING: ${oneLine(reason)}`);

@@ -22,7 +22,8 @@ const notFound = (key: string) => new ProblemError("not_found", `key ${JSON.stri
 const preconditionFailed = (detail: string) => new ProblemError("precondition_failed", detail);
 
 kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
-  const { config, redis } = c.var;
+  const config = c.get("config");
+  const redis = c.get("redis")();
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json-or-text");
   const key = kvKeyParam(c, config.kvPrefix);
   const { ttl } = queryOf(c, kvPutQuerySchema);
@@ -54,7 +55,8 @@ kvRoutes.put("/kv/:key{[\\s\\S]+}", async (c) => {
 });
 
 kvRoutes.get("/kv/:key{[\\s\\S]+}", async (c) => {
-  const { config, redis } = c.var;
+  const config = c.get("config");
+  const redis = c.get("redis")();
   const key = kvKeyParam(c, config.kvPrefix);
   const ifNoneMatch = parseEtagCondition(c.req.header("if-none-match") ?? null, "If-None-Match", true);
   requireScope(c, "kv:read", key);
@@ -71,7 +73,8 @@ kvRoutes.get("/kv/:key{[\\s\\S]+}", async (c) => {
 });
 
 kvRoutes.delete("/kv/:key{[\\s\\S]+}", async (c) => {
-  const { config, redis } = c.var;
+  const config = c.get("config");
+  const redis = c.get("redis")();
   const key = kvKeyParam(c, config.kvPrefix);
   const ifMatch = parseEtagCondition(c.req.header("if-match") ?? null, "If-Match", false);
   requireScope(c, "kv:write", key);
@@ -87,7 +90,9 @@ kvRoutes.delete("/kv/:key{[\\s\\S]+}", async (c) => {
 });
 
 kvRoutes.get("/kv", async (c) => {
-  const { config, redis, claims } = c.var;
+  const config = c.get("config");
+  const redis = c.get("redis")();
+  const claims = c.get("claims");
   const query = queryOf(c, kvListQuerySchema);
   const prefix = query.prefix ?? "";
   if (!claims.scopes.some((scope) => scope === "admin" || scope.startsWith("kv:read:"))) {

@@ -29,8 +29,10 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
   const after = query.after === undefined ? null : positionFor(channel, query.after);
   requireScope(c, "subscribe", channel);
   const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
-  const waitMs = Math.min(query.wait ?? 0, c.var.config.longPollMaxSeconds) * 1000;
-  const { redis, hub, delegate } = c.var;
+  const config = c.get("config");
+  const waitMs = Math.min(query.wait ?? 0, config.longPollMaxSeconds) * 1000;
+  const delegate = c.get("delegate");
+  const hub = c.get("hub");
   // Workers: a long-poll waits in the channel's Durable Object, on the subscription its SSE streams share.
   if (delegate && waitMs > 0)
     return delegate(c.req.raw, subscriptionObjectName({ channels: [channel], patterns: [] }));
@@ -38,12 +40,12 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
   if (hub && waitMs > 0) {
     let answer: HubLongPollAnswer;
     try {
-      answer = await longPollOnHub(hub, redis, {
+      answer = await longPollOnHub(hub, c.get("redis"), {
         channel,
         after,
         limit,
         waitMs,
-        signal: AbortSignal.any([c.req.raw.signal, c.var.shutdown]),
+        signals: [c.req.raw.signal, c.get("shutdown")],
       });
     } catch (error) {
       throw liveFeedUnavailable(error);
@@ -55,6 +57,7 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     });
   }
 
+  const redis = c.get("redis")();
   let result = await readHistory(redis, { channel, after, limit });
   if (waitMs > 0 && result.messages.length === 0 && result.reset === null) {
     // Wait from where the read left us: after the cursor, or "now" when there was none.
@@ -66,10 +69,10 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
     };
     let arrived: boolean;
     try {
-      arrived = await waitForChannel(requestEndpoint(c.var.config.upstash, c.var.redisCalls), channel, {
+      arrived = await waitForChannel(requestEndpoint(config.upstash, c.get("redisCalls")), channel, {
         timeoutMs: waitMs,
         // A shutdown ends the wait like a timeout: the normal empty answer, and the client polls again elsewhere.
-        signal: AbortSignal.any([c.req.raw.signal, c.var.shutdown]),
+        signal: AbortSignal.any([c.req.raw.signal, c.get("shutdown")]),
         recheck: reread,
       });
     } catch (error) {

@@ -29,7 +29,7 @@ function refuseDeepJson(text: string, wrapper: number): void {
 }
 
 publishRoutes.post("/channels/:channel/messages", async (c) => {
-  const { config, redis } = c.var;
+  const config = c.get("config");
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json-or-text");
   if (body.kind === "json") refuseDeepJson(body.text, 0);
   const channel = channelParam(c);
@@ -42,7 +42,7 @@ publishRoutes.post("/channels/:channel/messages", async (c) => {
     );
   }
   requireScope(c, "publish", channel);
-  const published = await publishMessage(redis, config, {
+  const published = await publishMessage(c.get("redis")(), config, {
     channel,
     data: body.text,
     type: body.kind,
@@ -53,7 +53,7 @@ publishRoutes.post("/channels/:channel/messages", async (c) => {
 });
 
 publishRoutes.post("/publish", async (c) => {
-  const { config, redis } = c.var;
+  const config = c.get("config");
   const body = await readTextBody(c.req.raw, config.maxBodyBytes, "json");
   refuseDeepJson(body.text, 3); // {"messages":[{"data": ...}]}
   const request = parseOrThrow(batchPublishRequestSchema, body.json, "invalid_body");
@@ -72,7 +72,7 @@ publishRoutes.post("/publish", async (c) => {
       ? { channel, data, type: "text", event, idempotencyKey }
       : { channel, data: JSON.stringify(parsed[index]?.data), type: "json", event, idempotencyKey },
   );
-  const published = await publishBatch(redis, config, inputs);
+  const published = await publishBatch(c.get("redis")(), config, inputs);
   // 200 when every message's idempotencyKey had been seen (nothing published), as for a single publish.
   const nothingNew = published.every((message) => message.replayed);
   return c.json({ messages: published.map(publishResult) }, nothingNew ? 200 : 201);

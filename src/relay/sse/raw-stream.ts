@@ -27,7 +27,7 @@ export async function openRawStream(
   request: RawStreamRequest,
 ): Promise<Response> {
   const bridge = createFeedBridge<RawMessage>();
-  const hub: ChannelHub | undefined = c.var.hub;
+  const hub: ChannelHub | undefined = c.get("hub");
   const feed = hub ? hubRawFeed(hub, request, bridge) : directRawFeed(c, config, request, bridge);
   try {
     await feed.ready;
@@ -36,7 +36,7 @@ export async function openRawStream(
     throw liveFeedUnavailable(error);
   }
   const signal = c.req.raw.signal;
-  const shutdown = c.var.shutdown;
+  const shutdown = c.get("shutdown");
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<RawMessage>({
       ...sessionLimits(config, stream, signal, request.closeAt, shutdown),
@@ -78,7 +78,7 @@ function directRawFeed(
   request: RawStreamRequest,
   bridge: FeedBridge<RawMessage>,
 ): RawFeed {
-  return openRawFeed(requestEndpoint(config.upstash, c.var.redisCalls), {
+  return openRawFeed(requestEndpoint(config.upstash, c.get("redisCalls")), {
     channels: request.channels,
     patterns: request.patterns,
     onMessage: bridge.push,

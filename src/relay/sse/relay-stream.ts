@@ -77,7 +77,7 @@ export async function openRelayStream(
   // The stream outlives the request: its closures keep only what they use. Not `c` (its variables hold the
   // request's Redis client, about 13 KiB) and the client itself only until the replay is written.
   const signal = c.req.raw.signal;
-  const shutdown = c.var.shutdown;
+  const shutdown = c.get("shutdown");
   let replayRedis: Redis | undefined = redis;
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<LiveItem>({
@@ -132,7 +132,7 @@ function directFeed(
   request: RelayStreamRequest,
   bridge: FeedBridge<LiveItem>,
 ): StreamFeed {
-  const feed = openLiveFeed(requestEndpoint(config.upstash, c.var.redisCalls), {
+  const feed = openLiveFeed(requestEndpoint(config.upstash, c.get("redisCalls")), {
     channels: request.channels,
     patterns: request.patterns,
     onItem: bridge.push,
