@@ -85,6 +85,27 @@ describe("stream ids", () => {
     expect(compareStreamIds("10-10", "10-9")).toBeGreaterThan(0);
     expect(compareStreamIds("18446744073709551615-0", "18446744073709551614-99")).toBeGreaterThan(0);
     expect(compareStreamIds("3-3", "3-3")).toBe(0);
+    expect(compareStreamIds("0-0", "0-1")).toBeLessThan(0);
+    expect(compareStreamIds("99-100", "100-0")).toBeLessThan(0);
+    expect(compareStreamIds("1700000000000-10", "1700000000000-9")).toBeGreaterThan(0);
+    expect(compareStreamIds("1700000000001-0", "1700000000000-18446744073709551615")).toBeGreaterThan(0);
+    // The same order as the numbers, over many random pairs.
+    for (let i = 0; i < 2000; i++) {
+      const [a, b] = [randomId(), randomId()];
+      const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+      const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+      const expected = am !== bm ? (am < bm ? -1 : 1) : as !== bs ? (as < bs ? -1 : 1) : 0;
+      expect(Math.sign(compareStreamIds(a, b)), `${a} vs ${b}`).toBe(expected);
+    }
     expect(streamIdTime("1795911240311-7")).toBe(1795911240311);
   });
 });
+
+/** A canonical stream id with parts of random length, often equal, to reach every branch of the comparison. */
+function randomId(): string {
+  const part = () => {
+    const digits = Math.floor(Math.random() * 4);
+    return String(BigInt(Math.floor(Math.random() * 10 ** digits)));
+  };
+  return `${part()}-${part()}`;
+}

@@ -42,13 +42,25 @@ export function parseStreamId(text: string): string | null {
   return `${ms}-${seq}`;
 }
 
-/** Orders two canonical stream ids: negative, zero or positive. */
+/**
+ * Orders two canonical stream ids (no leading zeros, as parseStreamId gives them): negative, zero or positive.
+ * Decimal text of equal length orders like its number, so no BigInt is needed (this runs for every message and
+ * every waiter on the hot path).
+ */
 export function compareStreamIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
-  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
-  if (am !== bm) return am < bm ? -1 : 1;
-  if (as !== bs) return as < bs ? -1 : 1;
-  return 0;
+  if (a === b) return 0;
+  const aDash = a.indexOf("-");
+  const bDash = b.indexOf("-");
+  return (
+    compareDecimals(a.slice(0, aDash), b.slice(0, bDash)) ||
+    compareDecimals(a.slice(aDash + 1), b.slice(bDash + 1))
+  );
+}
+
+function compareDecimals(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /** Milliseconds part of a stream id: the time Redis stored the message. */

@@ -71,9 +71,13 @@ export class RecentMessages {
     if (compareStreamIds(cursor.streamId, base.streamId) < 0) return undefined;
     const newest = this.messages.at(-1)?.position ?? base;
     if (compareStreamIds(cursor.streamId, newest.streamId) > 0) return undefined;
-    const following = this.messages.filter(
-      (message) => compareStreamIds(message.position.streamId, cursor.streamId) > 0,
-    );
-    return following.slice(0, limit);
+    // From the newest back: a waiter is usually at the newest position or a few messages behind it.
+    let first = this.messages.length;
+    while (
+      first > 0 &&
+      compareStreamIds((this.messages[first - 1] as LiveMessage).position.streamId, cursor.streamId) > 0
+    )
+      first -= 1;
+    return this.messages.slice(first, first + limit);
   }
 }
