@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   redisUrl?: string;
   /** Spawn a local Redis Cluster with this many primaries (a replica each) instead of one redis-server. */
   redisCluster?: number;
+  /** With `redisCluster`: primaries refuse writes while their replica lags (src/cli/redis-cluster.ts). */
+  minReplicasToWrite?: number;
   /** The environment the `RELAY_*` settings come from. */
   env: NodeJS.ProcessEnv;
   /** Progress lines (stderr). */
@@ -98,7 +100,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const stack = await startStack({
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-    ...(options.redisCluster ? { redisCluster: { primaries: options.redisCluster } } : {}),
+    ...(options.redisCluster
+      ? {
+          redisCluster: {
+            primaries: options.redisCluster,
+            ...(options.minReplicasToWrite ? { minReplicasToWrite: options.minReplicasToWrite } : {}),
+          },
+        }
+      : {}),
     proxy: { options: { shutdownGraceMs: PROXY_SHUTDOWN_GRACE_MS } },
     relay: {
       kind,

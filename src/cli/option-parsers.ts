@@ -41,6 +41,16 @@ export function clusterPrimaries(value: string): number {
   return Number(value);
 }
 
+/** `--min-replicas-to-write`: the local cluster has one replica per primary, so 1 is the only value that lets writes through. */
+export function localClusterMinReplicas(value: string): number {
+  if (value !== "1") {
+    throw new InvalidArgumentError(
+      `expected 1 (the local cluster has one replica per primary), got ${JSON.stringify(value)}`,
+    );
+  }
+  return 1;
+}
+
 /** For repeatable options. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

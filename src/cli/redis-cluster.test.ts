@@ -24,4 +24,10 @@ describe("startRedisCluster", () => {
     }
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
   }, 60_000);
+
+  it("refuses min-replicas-to-write above the replicas per primary before starting anything (no write could succeed)", async () => {
+    await expect(startRedisCluster({ replicasPerPrimary: 1, minReplicasToWrite: 2 })).rejects.toThrow(
+      /min-replicas-to-write 2 needs as many replicas per primary \(have 1\)/,
+    );
+  });
 });

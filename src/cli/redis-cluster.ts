@@ -18,16 +18,43 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
+export interface RedisClusterOptions {
+  primaries?: number;
+  replicasPerPrimary?: number;
+  nodeTimeoutMs?: number;
+  /**
+   * `min-replicas-to-write` on every node (a promoted replica keeps it): a primary refuses writes with
+   * `NOREPLICAS` while fewer replicas than this acknowledged within `minReplicasMaxLagS` (docs/data-model.md,
+   * "What failover can lose"). At most `replicasPerPrimary`.
+   */
+  minReplicasToWrite?: number;
+  /** `min-replicas-max-lag` in seconds, with `minReplicasToWrite` (default 1). */
+  minReplicasMaxLagS?: number;
+}
+
 /**
  * Brings up a local Redis Cluster on loopback: `primaries` primaries with `replicasPerPrimary`
  * replicas each (`redis-cli --cluster create`), node files in a private temp dir, and waits until
- * every node reports `cluster_state:ok`. Used by the tests and by `relay start --redis-cluster`.
+ * every node reports `cluster_state:ok` (and, with `minReplicasToWrite`, every primary has that many good
+ * replicas, so it takes writes). Used by the tests and by `relay start --redis-cluster`.
  */
-export async function startRedisCluster(
-  options: { primaries?: number; replicasPerPrimary?: number; nodeTimeoutMs?: number } = {},
-): Promise<RedisCluster> {
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const primaries = options.primaries ?? 3;
   const replicas = options.replicasPerPrimary ?? 1;
+  const minReplicas = options.minReplicasToWrite ?? 0;
+  if (minReplicas > replicas)
+    throw new Error(
+      `min-replicas-to-write ${minReplicas} needs as many replicas per primary (have ${replicas}): no write would succeed`,
+    );
+  const minReplicasArgs =
+    minReplicas > 0
+      ? [
+          "--min-replicas-to-write",
+          String(minReplicas),
+          "--min-replicas-max-lag",
+          String(options.minReplicasMaxLagS ?? 1),
+        ]
+      : [];
   const dir = await mkdtemp(join(tmpdir(), "relay-cluster-"));
   const nodes: RedisServer[] = [];
   const stop = async () => {
@@ -49,6 +76,7 @@ export async function startRedisCluster(
             String(options.nodeTimeoutMs ?? 2000),
             "--dir",
             dir,
+            ...minReplicasArgs,
           ],
         }),
       );
@@ -62,6 +90,7 @@ export async function startRedisCluster(
       "--cluster-yes",
     ]);
     await waitForClusterOk(nodes, primaries * replicas);
+    if (minReplicas > 0) await waitForGoodReplicas(nodes, minReplicas);
   } catch (error) {
     await stop();
     throw error;
@@ -112,6 +141,31 @@ async function waitForClusterOk(nodes: RedisServer[], replicas: number, timeoutM
     );
     if (states.every(Boolean)) return;
     if (Date.now() > deadline) throw new Error(`cluster not ok after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Every primary counts `minReplicas` good replicas (`min_slaves_good_slaves` in INFO replication): a replica is
+ * announced before its first acknowledgement, and until then its primary refuses writes with NOREPLICAS.
+ */
+async function waitForGoodReplicas(
+  nodes: RedisServer[],
+  minReplicas: number,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await Promise.all(
+      nodes.map(async (node) => {
+        const { stdout } = await run(redisCli(), ["-p", String(node.port), "info", "replication"]);
+        if (!stdout.includes("role:master")) return true;
+        return Number(/min_slaves_good_slaves:(\d+)/.exec(stdout)?.[1] ?? 0) >= minReplicas;
+      }),
+    );
+    if (ready.every(Boolean)) return;
+    if (Date.now() > deadline)
+      throw new Error(`primaries lack ${minReplicas} good replica(s) after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -18,7 +18,7 @@ export interface StackOptions {
   /** The spawned redis-server: a fixed port (a restart reuses it), extra arguments (e.g. an AOF). */
   redis?: { port?: number; args?: string[] };
   /** Spawn a local Redis Cluster instead: this many primaries, one replica each unless told (src/cli/redis-cluster.ts). */
-  redisCluster?: { primaries: number; replicasPerPrimary?: number };
+  redisCluster?: { primaries: number; replicasPerPrimary?: number; minReplicasToWrite?: number };
   /**
    * The REST proxy: in this process by default (`options` tune it), or `process: true` for its own process (its
    * memory apart from ours, restartable on its port; `args` are more of its flags).
@@ -98,12 +98,17 @@ async function bringUp(
   if (redisUrl) {
     log(`redis        using REDIS_URL ${redactUrl(redisUrl)}`);
   } else if (options.redisCluster) {
-    const { primaries, replicasPerPrimary = 1 } = options.redisCluster;
+    const { primaries, replicasPerPrimary = 1, minReplicasToWrite } = options.redisCluster;
     log(
-      `redis        starting a Redis Cluster: ${primaries} primaries, ${replicasPerPrimary} replica(s) each…`,
+      `redis        starting a Redis Cluster: ${primaries} primaries, ${replicasPerPrimary} replica(s) each` +
+        `${minReplicasToWrite ? `, min-replicas-to-write ${minReplicasToWrite} (max lag 1 s)` : ""}…`,
     );
     try {
-      cluster = await startRedisCluster({ primaries, replicasPerPrimary });
+      cluster = await startRedisCluster({
+        primaries,
+        replicasPerPrimary,
+        ...(minReplicasToWrite ? { minReplicasToWrite, minReplicasMaxLagS: 1 } : {}),
+      });
     } catch (error) {
       throw new UnavailableError(
         `could not start a local Redis Cluster: ${error instanceof Error ? error.message : String(error)}`,

@@ -42,8 +42,8 @@ export function createProxy(options: ProxyOptions): Proxy {
         readyWaitMs: resolved.readyWaitMs,
         blocking: resolved.blocking,
         log: resolved.log,
-        // Seed nodes belong to the default URL; tokens-file entries naming other URLs discover from their node.
-        ...(grant.redisUrl === resolved.redisUrl ? { clusterSeeds: resolved.clusterSeeds } : {}),
+        // Without seeds a URL discovers its cluster (if any) from its own node alone.
+        clusterSeeds: resolved.clusterSeeds.get(grant.redisUrl) ?? [],
       }),
     );
   }

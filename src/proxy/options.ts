@@ -14,7 +14,10 @@ export interface ProxyOptions {
   token?: string | string[];
   /** Read-only token(s) for `redisUrl`: only commands Redis flags `readonly` (plus PING, ECHO). */
   readOnlyTokens?: string[];
-  /** Token → Redis URL, or → `{ connection_string | redisUrl, read_only | readOnly }` (SRH's shape works). */
+  /**
+   * Token → Redis URL, or → `{ connection_string | redisUrl, read_only | readOnly, cluster_nodes | clusterNodes }`
+   * (SRH's shape works; `cluster_nodes` are further cluster seeds for that URL).
+   */
   tokens?: Record<string, TokenEntry>;
   /** A JSON file of the same shape as `tokens` (SRH's tokens.json as it is). */
   tokensFile?: string;
@@ -44,9 +47,10 @@ export interface ProxyOptions {
 
 export interface ResolvedOptions {
   tokens: Map<string, TokenGrant>;
-  /** The default Redis URL (`redisUrl`) and its cluster seed nodes, if any. */
+  /** The default Redis URL (`redisUrl`). */
   redisUrl: string;
-  clusterSeeds: SeedNode[];
+  /** Redis URL → its cluster seed nodes: `redisClusterNodes` for `redisUrl`, plus every token entry's, merged. */
+  clusterSeeds: Map<string, SeedNode[]>;
   maxBodyBytes: number;
   blocking: BlockingSettings | undefined;
   keepaliveMs: number;
@@ -70,8 +74,10 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
     for (const [token, grant] of readTokensFile(options.tokensFile, redisUrl)) tokens.set(token, grant);
   if (options.tokens)
     for (const [token, grant] of tokenTableFrom(options.tokens, redisUrl)) tokens.set(token, grant);
-  for (const token of [options.token ?? []].flat()) tokens.set(token, { redisUrl, readOnly: false });
-  for (const token of options.readOnlyTokens ?? []) tokens.set(token, { redisUrl, readOnly: true });
+  for (const token of [options.token ?? []].flat())
+    tokens.set(token, { redisUrl, readOnly: false, clusterSeeds: [] });
+  for (const token of options.readOnlyTokens ?? [])
+    tokens.set(token, { redisUrl, readOnly: true, clusterSeeds: [] });
   for (const token of tokens.keys()) {
     if (!/^[\x21-\x7e]+$/.test(token)) {
       throw new Error(
@@ -92,7 +98,7 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
   return {
     tokens,
     redisUrl,
-    clusterSeeds: parseSeedNodes(options.redisClusterNodes ?? []),
+    clusterSeeds: seedsByUrl(redisUrl, parseSeedNodes(options.redisClusterNodes ?? []), tokens.values()),
     maxBodyBytes: positive(options.maxBodyBytes, 10 * 1024 * 1024, "maxBodyBytes"),
     blocking: blockingOption
       ? {
@@ -111,6 +117,22 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
     shutdownGraceMs: positive(options.shutdownGraceMs, 5_000, "shutdownGraceMs"),
     log: options.log ?? ((line) => console.error(line)),
   };
+}
+
+/** Tokens naming one URL share its connections, so they share its seeds too: the union, in order, without repeats. */
+function seedsByUrl(
+  redisUrl: string,
+  defaultSeeds: SeedNode[],
+  grants: Iterable<TokenGrant>,
+): Map<string, SeedNode[]> {
+  const byUrl = new Map<string, SeedNode[]>([[redisUrl, [...defaultSeeds]]]);
+  for (const grant of grants) {
+    const seeds = byUrl.get(grant.redisUrl) ?? [];
+    for (const seed of grant.clusterSeeds)
+      if (!seeds.some((known) => known.host === seed.host && known.port === seed.port)) seeds.push(seed);
+    byUrl.set(grant.redisUrl, seeds);
+  }
+  return byUrl;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

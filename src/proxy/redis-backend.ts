@@ -225,18 +225,29 @@ export class RedisBackend {
     } catch (error) {
       // On a cluster whose slot map was stale (resharding, failover, a map still filling), the queued commands
       // got MOVED and EXEC discarded everything: nothing ran, so run it once more where Redis pointed.
-      const node = this.movedTarget(error);
+      const node = await this.movedTarget(error);
       if (!node) throw error;
       return this.transactionOn(node, commands);
     }
   }
 
-  private movedTarget(error: unknown): Redis | undefined {
-    if (!(this.connection instanceof Cluster) || !isRedisReplyError(error)) return undefined;
-    const moved = /^EXECABORT .*\(command \d+: MOVED \d+ (\S+)\)$/.exec(error.message);
-    return this.connection
-      .nodes("master")
-      .find((node) => `${node.options.host}:${node.options.port}` === moved?.[1]);
+  /**
+   * The node a transaction's MOVED names. The slot map was stale, so ioredis is told to re-read it (as it does
+   * on a MOVED it sees itself; else every later transaction of the slot would pay the detour). The node may
+   * still be a replica in that map (a failover), or unknown to it until the re-read is done.
+   */
+  private async movedTarget(error: unknown): Promise<Redis | undefined> {
+    const cluster = this.connection;
+    if (!(cluster instanceof Cluster) || !isRedisReplyError(error)) return undefined;
+    const address = /^EXECABORT .*\(command \d+: MOVED \d+ (\S+)\)$/.exec(error.message)?.[1];
+    if (!address) return undefined;
+    const refreshed = new Promise<unknown>((resolve) => cluster.refreshSlotsCache(resolve));
+    const find = () =>
+      cluster.nodes("all").find((node) => `${node.options.host}:${node.options.port}` === address);
+    const known = find();
+    if (known) return known;
+    await refreshed;
+    return find();
   }
 
   private async transactionOn(target: CommandConnection, commands: RedisCommand[]): Promise<SlotOutcome[]> {

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { EXIT } from "../exit-codes.ts";
 import { type LocalStack, type RelayRuntime, StartInterrupted, startLocalStack } from "../local-stack.ts";
-import { clusterPrimaries, portNumber } from "../option-parsers.ts";
+import { clusterPrimaries, localClusterMinReplicas, portNumber } from "../option-parsers.ts";
 import { printStatus } from "../output.ts";
 
 interface StartOptions {
@@ -9,6 +9,7 @@ interface StartOptions {
   runtime: RelayRuntime;
   redisUrl?: string;
   redisCluster?: number;
+  minReplicasToWrite?: number;
   quiet?: boolean;
 }
 
@@ -40,8 +41,18 @@ export function startCommand(): Command {
         .argParser(clusterPrimaries)
         .conflicts("redisUrl"),
     )
+    .addOption(
+      new Option(
+        "--min-replicas-to-write <replicas>",
+        "with --redis-cluster: primaries refuse writes (NOREPLICAS, the relay answers 503) while their replica lags over 1 s",
+      ).argParser(localClusterMinReplicas),
+    )
     .option("-q, --quiet", "do not echo the relay's own output")
-    .action(async (options: StartOptions) => {
+    .action(async (options: StartOptions, command: Command) => {
+      if (options.minReplicasToWrite && !options.redisCluster)
+        command.error(
+          "error: option '--min-replicas-to-write <replicas>' needs '--redis-cluster <primaries>'",
+        );
       const log = (line: string) => printStatus(`relay start: ${line}`);
       // Listen from the very start: a Ctrl-C during start-up must still stop what already runs.
       const stopRequested = new AbortController();
@@ -71,6 +82,7 @@ export function startCommand(): Command {
           signal: stopRequested.signal,
           ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
           ...(options.redisCluster ? { redisCluster: options.redisCluster } : {}),
+          ...(options.minReplicasToWrite ? { minReplicasToWrite: options.minReplicasToWrite } : {}),
           ...(options.quiet
             ? {}
             : { relayOutput: (line: string) => printStatus(`  ${options.runtime} │ ${line}`) }),

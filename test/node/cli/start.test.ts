@@ -220,8 +220,11 @@ describe("relay start (the local stack of npm start)", () => {
     expect(survivors(children)).toEqual([]);
   }, 150_000);
 
-  it("--redis-cluster 3 brings up 3 primaries with a replica each behind the proxy; channels on every primary work; SIGINT stops every node", async () => {
-    const stack = spawnCli(["start", "--runtime", "node", "--quiet", "--redis-cluster", "3"], { PORT: "0" });
+  it("--redis-cluster 3 --min-replicas-to-write 1 brings up 3 primaries with a replica each (guarded) behind the proxy; channels on every primary work; SIGINT stops every node", async () => {
+    const stack = spawnCli(
+      ["start", "--runtime", "node", "--quiet", "--redis-cluster", "3", "--min-replicas-to-write", "1"],
+      { PORT: "0" },
+    );
     const done = finished(stack);
     onTestFinished(() => stopIfRunning(stack));
     const stderr = await stderrUntil(stack, /Ctrl-C stops everything/, 180_000);
@@ -232,6 +235,10 @@ describe("relay start (the local stack of npm start)", () => {
       execFileSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8" }).trim();
     const primaries = ports.filter((port) => cli(port, "ROLE").startsWith("master"));
     expect(primaries).toHaveLength(3);
+    for (const port of ports) {
+      expect(cli(port, "CONFIG", "GET", "min-replicas-to-write")).toBe("min-replicas-to-write\n1");
+      expect(cli(port, "CONFIG", "GET", "min-replicas-max-lag")).toBe("min-replicas-max-lag\n1");
+    }
 
     // One channel in each third of the slot space: redis-cli gives each of the 3 primaries one third.
     const channels: string[] = [];
@@ -263,6 +270,20 @@ describe("relay start (the local stack of npm start)", () => {
     });
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/cannot be used with/);
+  });
+
+  it("--min-replicas-to-write takes 1 and only with --redis-cluster: a clear error, exit 2", async () => {
+    const alone = await runCli(["start", "--runtime", "node", "--min-replicas-to-write", "1"], {
+      env: { PORT: "0" },
+    });
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/needs '--redis-cluster <primaries>'/);
+    const two = await runCli(
+      ["start", "--runtime", "node", "--redis-cluster", "3", "--min-replicas-to-write", "2"],
+      { env: { PORT: "0" } },
+    );
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/expected 1 \(the local cluster has one replica per primary\)/);
   });
 
   it("Ctrl-C while wrangler dev is still starting stops what had started, exit 0", async () => {

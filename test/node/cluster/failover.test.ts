@@ -1,15 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NodeRelay, startNodeRelay } from "../../../src/entry/node.ts";
+import type { NodeRelay } from "../../../src/entry/node.ts";
 import { keySlot } from "../../../src/protocol/key-slot.ts";
-import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
-import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
-import { type RedisCluster, startRedisCluster } from "../../helpers/redis-cluster.ts";
+import type { RedisCluster } from "../../helpers/redis-cluster.ts";
 import { token, unique } from "../client/fixture.ts";
 import { type Delivery, missingAcks, verdict } from "../faults/ledger.ts";
 import { startLongPoller } from "../faults/long-poller.ts";
 import { startPublisher } from "../faults/publisher.ts";
 import { startSubscriber } from "../faults/subscriber.ts";
+import { type RelayOnCluster, startRelayOnCluster, until } from "./relay-on-cluster.ts";
 
 /**
  * Failover under load (docs/data-model.md, "The relay on a Redis Cluster"): 20 SSE subscribers and 5 long-poll
@@ -23,22 +22,13 @@ const NODE_TIMEOUT_MS = 1000;
 const SSE_SUBSCRIBERS = 20;
 const LONG_POLLERS = 5;
 
+let stack: RelayOnCluster | undefined;
 let cluster: RedisCluster;
-let proxy: ProxyProcess;
 let relay: NodeRelay;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cli = (port: number, ...args: string[]) =>
   execFileSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8" }).trim();
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await pause(50);
-  }
-}
 
 /** The port of the primary owning `slot`, asked of a node that is alive. */
 function ownerOf(slot: number, askPort: number): number | undefined {
@@ -56,22 +46,10 @@ function ownerOf(slot: number, askPort: number): number | undefined {
 }
 
 beforeAll(async () => {
-  cluster = await startRedisCluster({ primaries: 3, replicasPerPrimary: 1, nodeTimeoutMs: NODE_TIMEOUT_MS });
-  proxy = await startProxyProcess(cluster.url, ["--command-timeout-ms", "1000"]);
-  relay = await startNodeRelay({
-    UPSTASH_REDIS_REST_URL: proxy.url,
-    UPSTASH_REDIS_REST_TOKEN: proxy.token,
-    RELAY_JWT_SECRET: TEST_JWT_SECRET,
-    RELAY_HEARTBEAT_MS: "1000",
-    HOST: "127.0.0.1",
-    PORT: "0",
-  });
+  stack = await startRelayOnCluster({ nodeTimeoutMs: NODE_TIMEOUT_MS }, ["--command-timeout-ms", "1000"]);
+  ({ cluster, relay } = stack);
 }, 60_000);
-afterAll(async () => {
-  await relay?.close();
-  await proxy?.stop("SIGKILL");
-  await cluster?.stop();
-});
+afterAll(() => stack?.stop());
 
 describe("Redis Cluster failover", () => {
   it("kill the channel's primary mid-stream: its replica takes over, publishing resumes, nothing acknowledged is lost silently", async () => {

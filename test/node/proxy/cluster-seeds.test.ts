@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProxy } from "../../../src/proxy/index.ts";
@@ -5,8 +8,8 @@ import { freePort } from "../../helpers/free-port.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type ClusterProxy, startClusterProxy } from "./cluster-fixtures.ts";
 
-// docs/proxy.md, "Redis Cluster": seed lists (--redis-cluster-nodes / REDIS_CLUSTER_NODES) let the proxy find the
-// cluster while the node --redis names, and the first seed listed, are down.
+// docs/proxy.md, "Redis Cluster": seed lists (--redis-cluster-nodes / REDIS_CLUSTER_NODES, and a tokens-file entry's
+// `cluster_nodes`) let the proxy find the cluster while the node the URL names, and the first seed listed, are down.
 describe("proxy cluster seed nodes", () => {
   let stack: ClusterProxy;
   let proxy: ProxyProcess | undefined;
@@ -53,6 +56,50 @@ describe("proxy cluster seed nodes", () => {
     } finally {
       await alone.close();
     }
+  });
+
+  it("a tokens-file entry's cluster_nodes find its cluster while its URL's node and the first seed are dead", async () => {
+    const live = stack.cluster.nodes[2]?.port;
+    const file = join(mkdtempSync(join(tmpdir(), "proxy-seed-tokens-")), "tokens.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        "seeded-token": {
+          connection_string: `redis://127.0.0.1:${deadA}`,
+          cluster_nodes: [`127.0.0.1:${deadB}`, `127.0.0.1:${live}`],
+        },
+        // Same URL, no seeds of its own: it shares the entry's connections, so the seeds serve it too.
+        "reader-token": { connection_string: `redis://127.0.0.1:${deadA}`, read_only: true },
+      }),
+    );
+    const seeded = createProxy({ log: () => {}, tokensFile: file, readyWaitMs: 300 });
+    const { url } = await seeded.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const redis = new Redis({ url, token: "seeded-token", retry: false, enableTelemetry: false });
+      const reader = new Redis({ url, token: "reader-token", retry: false, enableTelemetry: false });
+      const keys = await stack.keysOnEachPrimary("token-seeds");
+      for (const [index, key] of keys.entries()) expect(await redis.set(key, `t${index}`)).toBe("OK");
+      for (const [index, key] of keys.entries()) {
+        expect(await reader.get(key)).toBe(`t${index}`);
+        expect(await stack.primaries[index]?.get(key)).toBe(`t${index}`);
+      }
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it("refuses a malformed cluster_nodes entry in a tokens file, naming the file and the entry", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "proxy-seed-tokens-")), "tokens.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ t: { connection_string: "redis://h:1", cluster_nodes: ["h:1", "nope"] } }),
+    );
+    expect(() => createProxy({ tokensFile: file })).toThrow(
+      /tokens\.json.*cluster seed node must be host:port.*"nope"/,
+    );
+    expect(() =>
+      createProxy({ tokens: { t: { redisUrl: "redis://h:1", clusterNodes: ["[::1]"] } } }),
+    ).toThrow(/cluster seed node must be host:port.*"\[::1\]"/);
   });
 
   it("refuses a malformed seed node with a message naming it", () => {
