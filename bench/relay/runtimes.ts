@@ -1,3 +1,4 @@
+import { checkDeliveryPath } from "./delivery-path.ts";
 import { startFloorProcess } from "./floor-process.ts";
 import { startRelayProcess } from "./relay-process.ts";
 import type { RelayBenchStack } from "./stack.ts";
@@ -37,6 +38,7 @@ export async function startRuntime(
   if (name === "workers") {
     const relay = await startRelayUnderWranglerDev(stack.relaySecrets, relayEnv);
     stack.onStop(() => relay.stop());
+    await checkDeliveryPath(label, relay.url, stack, relayEnv);
     const floor = await startDurableObjectFloor();
     stack.onStop(() => floor.stop());
     return {
@@ -60,6 +62,7 @@ export async function startRuntime(
   }
   const relay = await startRelayProcess(name, { ...stack.relaySecrets, ...relayEnv });
   stack.onStop(() => relay.stop());
+  await checkDeliveryPath(label, relay.url, stack, relayEnv);
   const floor = await startFloorProcess(name);
   stack.onStop(() => floor.stop());
   return {

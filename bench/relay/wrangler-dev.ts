@@ -64,7 +64,12 @@ export function startRelayUnderWranglerDev(
           `bundling the worker failed (wrangler deploy --dry-run):\n${build.stdout}\n${build.stderr}`,
         );
       }
-      return { cwd: ROOT, workerArgs: [join(outdir, "worker.js"), "--no-bundle"] };
+      // --config as well: given only a script, wrangler dev ignores wrangler.toml, so the Worker would run without
+      // its [vars] and without the Durable Object binding (the direct path, not the hub).
+      return {
+        cwd: ROOT,
+        workerArgs: ["--config", join(ROOT, "wrangler.toml"), join(outdir, "worker.js"), "--no-bundle"],
+      };
     },
     secrets,
     // Settings beyond the secrets (BENCH_RELAY_ENV, e.g. RELAY_HUB=off) override wrangler.toml's [vars].
