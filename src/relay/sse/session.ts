@@ -97,6 +97,9 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   const rotateAt = Date.now() + options.lifetimeMs;
   let endReason: SseEndReason | undefined;
   let wake: (() => void) | undefined;
+  /** The writer's one timer (see sleepUntil), declared before anything can end the session. */
+  let alarm: ReturnType<typeof setTimeout> | undefined;
+  let alarmAt = Number.POSITIVE_INFINITY;
   /** Set while a write waits on the client: ending then aborts the stream, which rejects the stuck write. */
   let writing = false;
   const stallMs = options.heartbeatMs * WRITE_STALL_HEARTBEATS;
@@ -111,6 +114,7 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     if (endReason !== undefined) return;
     endReason = reason;
     queue.length = 0;
+    disarm();
     signal.removeEventListener("abort", onSignalAbort);
     options.shutdown?.removeEventListener("abort", onShutdown);
     wake?.();
@@ -168,15 +172,33 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     if (stream.aborted) end("client-gone");
   }
 
-  function sleep(ms: number): Promise<void> {
+  /**
+   * One alarm per session, kept across wake-ups: a message wakes the loop without touching it, and an alarm that
+   * fires before the (since moved) heartbeat only makes the loop sleep again. So a busy stream sets about two
+   * timers per heartbeat interval, not two per message (timers are not free, in workerd least of all).
+   */
+  function ring() {
+    alarm = undefined;
+    alarmAt = Number.POSITIVE_INFINITY;
+    wake?.();
+  }
+  function disarm() {
+    if (alarm !== undefined) clearTimeout(alarm);
+    alarm = undefined;
+    alarmAt = Number.POSITIVE_INFINITY;
+  }
+
+  function sleepUntil(at: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
-        clearTimeout(timer);
+      wake = () => {
         wake = undefined;
         resolve();
+      };
+      if (alarmAt > at) {
+        disarm();
+        alarmAt = at;
+        alarm = setTimeout(ring, Math.max(0, at - Date.now()));
       }
-      wake = done;
     });
   }
 
@@ -229,7 +251,7 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
         nextHeartbeat = Date.now() + options.heartbeatMs;
         continue;
       }
-      await sleep(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY) - now);
+      await sleepUntil(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY));
     }
   }
 
