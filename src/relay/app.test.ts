@@ -142,3 +142,11 @@ describe("createApp configuration", () => {
     expect(problem.detail).not.toContain("wrong-token");
   });
 });
+
+describe("createApp's routing", () => {
+  it("every route fits Hono's RegExpRouter (a route it refuses silently puts every request on the slower trie)", async () => {
+    const app = createApp({ config: parseConfig(env) });
+    await app.fetch(new Request("http://relay.test/healthz-not-a-route"));
+    expect((app as unknown as { router: { name: string } }).router.name).toBe("SmartRouter + RegExpRouter");
+  });
+});

@@ -10,7 +10,7 @@ import { errorToResponse } from "./http/errors.ts";
 import { answerWrongMethods } from "./http/method-not-allowed.ts";
 import type { ChannelHub } from "./hub/channel-hub.ts";
 import type { StreamDelegate } from "./hub/delegate.ts";
-import { pageRoutes } from "./page/route.ts";
+import { pageAtMountSlash, pageRoutes } from "./page/route.ts";
 import { createRelayRedis, type RedisCallCounter, type RelayRedisOptions } from "./redis/client.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import { EVENT_STREAM_PATHS, eventsRoutes } from "./routes/events.ts";
@@ -106,6 +106,8 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
   // A route rather than app.notFound: a parent app that mounts the relay keeps its own notFound, and this one
   // still answers a problem for any unknown path under the mount.
   app.all("*", (c) => {
+    const page = pageAtMountSlash(c);
+    if (page) return page;
     throw new ProblemError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   });
 

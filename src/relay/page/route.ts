@@ -1,4 +1,5 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { ProblemError } from "../../protocol/problems.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from "./assets.generated.ts";
 
 /** A prebuilt asset: its body and a strong ETag computed at build time (scripts/build-page.ts). */
@@ -44,11 +45,25 @@ export function pageRoutes(): Hono {
     if (!url.pathname.endsWith("/")) return c.redirect(`${url.pathname}/${url.search}`, 308);
     return serveAsset(c.req.raw, PAGE_HTML, "text/html; charset=utf-8");
   });
-  // The same page at the mount's trailing slash ("/relay/"), which "/" does not match once mounted.
-  page.get("/:trailingSlash{^$}", (c) => serveAsset(c.req.raw, PAGE_HTML, "text/html; charset=utf-8"));
   page.get("/page/style.css", (c) => serveAsset(c.req.raw, PAGE_CSS, "text/css; charset=utf-8"));
   page.get("/page/app.js", (c) => serveAsset(c.req.raw, PAGE_SCRIPT, "text/javascript; charset=utf-8"));
   return page;
+}
+
+/**
+ * The page at a mount's trailing slash ("/relay/" when mounted at "/relay"), which no route of the page can name
+ * (a route "/" becomes "/relay" under the mount). The app's catch-all asks here first: its own route is
+ * "<mount>/*", so the mount's slash is that route without its `*`. Not a route with a regular expression (the
+ * old `/:trailingSlash{^$}`): Hono's fast router refuses it, and every request paid for the slower one.
+ */
+export function pageAtMountSlash(c: Context): Response | undefined {
+  if (!c.req.routePath.endsWith("/*") || c.req.path !== c.req.routePath.slice(0, -1)) return undefined;
+  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    throw new ProblemError("method_not_allowed", `${c.req.method} is not allowed here; use GET, HEAD`, {
+      headers: { allow: "GET, HEAD" },
+    });
+  }
+  return serveAsset(c.req.raw, PAGE_HTML, "text/html; charset=utf-8");
 }
 
 function serveAsset(request: Request, asset: PageAsset, contentType: string): Response {
