@@ -1,4 +1,5 @@
 import { runLoad } from "../lib/load.ts";
+import { httpGet } from "./http-client.ts";
 import { type LongPollPlan, type LongPollResult, measureLongPoll } from "./long-poll.ts";
 import { directLongPollTarget, relayLongPollTarget } from "./long-poll-targets.ts";
 import { cpuByProcess, cpuSpent } from "./metering.ts";
@@ -76,9 +77,8 @@ async function measureNoRedisRoute(relayUrl: string, phase: (text: string) => vo
     durationMs: NO_REDIS_ROUTE_MS,
     warmupMs: NO_REDIS_ROUTE_WARMUP_MS,
     async operation() {
-      const response = await fetch(`${relayUrl}/bench-no-such-route`);
-      await response.text();
-      if (response.status !== 404) throw new Error(`the relay's unrouted path answered ${response.status}`);
+      const { status } = await httpGet(`${relayUrl}/bench-no-such-route`, {});
+      if (status !== 404) throw new Error(`the relay's unrouted path answered ${status}`);
     },
   });
   return { requestsPerSecond: result.opsPerSecond, p50: result.p50, p99: result.p99 };

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { connectDirect } from "./direct-redis.ts";
+import { type HttpAnswer, httpGet } from "./http-client.ts";
 import type { LongPollTarget } from "./long-poll.ts";
 import { seqOf } from "./targets.ts";
 
@@ -33,23 +34,18 @@ export function relayLongPollTarget(
       return {
         async poll(cursor, signal) {
           const url = `${messagesUrl(channel)}?after=${encodeURIComponent(cursor)}&limit=${PAGE}&wait=${waitSeconds}`;
-          // One controller per request: a signal shared by thousands of fetches collects a listener per fetch.
+          // One controller per request: a signal shared by thousands of requests collects a listener per request.
           const request = new AbortController();
           const onAbort = () => request.abort();
           signal.addEventListener("abort", onAbort, { once: true });
-          let response: Response;
-          let text: string;
+          let answer: HttpAnswer;
           try {
-            response = await fetch(url, {
-              headers: { Authorization: authorization },
-              signal: request.signal,
-            });
-            text = await response.text();
+            answer = await httpGet(url, { Authorization: authorization }, request.signal);
           } finally {
             signal.removeEventListener("abort", onAbort);
           }
-          if (response.status !== 200)
-            throw new Error(`GET ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+          const { status, text } = answer;
+          if (status !== 200) throw new Error(`GET ${url} answered ${status}: ${text.slice(0, 500)}`);
           const body = JSON.parse(text) as {
             messages: Array<{ data: unknown }>;
             cursor: string;
