@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeRelay } from "../../../src/entry/node.ts";
 import { keySlot } from "../../../src/protocol/key-slot.ts";
 import type { RedisCluster } from "../../helpers/redis-cluster.ts";
+import { pause, within } from "../../helpers/until.ts";
 import { token, unique } from "../client/fixture.ts";
 import { type Delivery, missingAcks, verdict } from "../faults/ledger.ts";
 import { startLongPoller } from "../faults/long-poller.ts";
 import { startPublisher } from "../faults/publisher.ts";
 import { startSubscriber } from "../faults/subscriber.ts";
-import { type RelayOnCluster, startRelayOnCluster, until } from "./relay-on-cluster.ts";
+import { type RelayOnCluster, startRelayOnCluster } from "./relay-on-cluster.ts";
 
 /**
  * Failover under load (docs/data-model.md, "The relay on a Redis Cluster"): 20 SSE subscribers and 5 long-poll
@@ -26,7 +27,6 @@ let stack: RelayOnCluster | undefined;
 let cluster: RedisCluster;
 let relay: NodeRelay;
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cli = (port: number, ...args: string[]) =>
   execFileSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8" }).trim();
 
@@ -72,7 +72,7 @@ describe("Redis Cluster failover", () => {
     const pollers = Array.from({ length: LONG_POLLERS }, () => startLongPoller(channelUrl, admin));
     try {
       expect(
-        await until(
+        await within(
           () =>
             subscribers.every((s) => s.connects.includes(200)) &&
             pollers.every((p) => p.answers.includes(200)),
@@ -84,7 +84,7 @@ describe("Redis Cluster failover", () => {
       await pause(3_000);
       const killedAt = Date.now();
       process.kill(victim.pid, "SIGKILL");
-      const promoted = await until(() => {
+      const promoted = await within(() => {
         const now = ownerOf(keySlot(channel), seedPort);
         return now !== undefined && now !== owner;
       }, 20_000);
@@ -98,7 +98,7 @@ describe("Redis Cluster failover", () => {
         ...subscribers.map((s, i) => ({ name: `sse ${i}`, deliveries: s.deliveries })),
         ...pollers.map((p, i) => ({ name: `long-poll ${i}`, deliveries: p.deliveries })),
       ];
-      const caughtUp = await until(
+      const caughtUp = await within(
         () => records.every((r) => missingAcks(log, r.deliveries).length === 0),
         15_000,
       );

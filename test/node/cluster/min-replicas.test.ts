@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeRelay } from "../../../src/entry/node.ts";
 import { keySlot } from "../../../src/protocol/key-slot.ts";
 import type { RedisCluster } from "../../helpers/redis-cluster.ts";
+import { within } from "../../helpers/until.ts";
 import { token, unique } from "../client/fixture.ts";
 import { type Ack, type PublishLog, verdict } from "../faults/ledger.ts";
 import { type Subscriber, startSubscriber } from "../faults/subscriber.ts";
-import { type RelayOnCluster, startRelayOnCluster, until } from "./relay-on-cluster.ts";
+import { type RelayOnCluster, startRelayOnCluster } from "./relay-on-cluster.ts";
 
 /**
  * The guard against losing acknowledged publishes to asynchronous replication (docs/data-model.md, "What failover
@@ -131,7 +132,7 @@ describe("min-replicas-to-write on a Redis Cluster", () => {
     for (let i = 0; i < SUBSCRIBERS; i++)
       subscribers.push(startSubscriber(`${urlOf(guarded)}/events`, admin));
     expect(
-      await until(() => subscribers.every((s) => s.connects.includes(200)), 15_000),
+      await within(() => subscribers.every((s) => s.connects.includes(200)), 15_000),
       "every subscriber connected",
     ).toBe(true);
     expect((await publish(guarded, 1)).status).toBe(201);
@@ -145,7 +146,7 @@ describe("min-replicas-to-write on a Redis Cluster", () => {
     process.kill(replica.pid, "SIGSTOP");
     frozenPid = replica.pid;
     const frozenAt = Date.now();
-    expect(await until(async () => (await goodReplicas(guardedPrimary)) === 0, 10_000), "lag noticed").toBe(
+    expect(await within(async () => (await goodReplicas(guardedPrimary)) === 0, 10_000), "lag noticed").toBe(
       true,
     );
     const refusingAfterMs = Date.now() - frozenAt;
@@ -168,7 +169,7 @@ describe("min-replicas-to-write on a Redis Cluster", () => {
     process.kill(replica.pid, "SIGCONT");
     frozenPid = undefined;
     const resumedAt = Date.now();
-    expect(await until(async () => (await goodReplicas(guardedPrimary)) === 1, 10_000), "replica back").toBe(
+    expect(await within(async () => (await goodReplicas(guardedPrimary)) === 1, 10_000), "replica back").toBe(
       true,
     );
     const acceptingAfterMs = Date.now() - resumedAt;
@@ -181,7 +182,7 @@ describe("min-replicas-to-write on a Redis Cluster", () => {
 
     const acked = log.acks.map((ack) => ack.id);
     expect(
-      await until(
+      await within(
         () =>
           subscribers.every((s) =>
             acked.every((id) => s.deliveries.some((d) => d.kind === "message" && d.id === id)),

@@ -47,13 +47,3 @@ export async function startRelayOnCluster(
   }
   return { cluster, proxy, relay, stop };
 }
-
-/** Polls `check` every 50 ms; false once `timeoutMs` passed (for an assertion with its own message). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

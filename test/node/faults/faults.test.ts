@@ -11,6 +11,7 @@
  * (faults (a)-(e); why not (f): see its describe block). Loopback only; every process is stopped by its PID.
  */
 import { describe, expect, it } from "vitest";
+import { pause, within } from "../../helpers/until.ts";
 import { token, unique } from "../client/fixture.ts";
 import { type Delivery, missingAcks, verdict } from "./ledger.ts";
 import { startLongPoller } from "./long-poller.ts";
@@ -44,8 +45,6 @@ interface Fault {
   inject(stack: FaultStack): Promise<unknown>;
   timeoutMs: number;
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const FAULTS: Fault[] = [
   {
@@ -103,15 +102,6 @@ const FAULTS: Fault[] = [
 const ALLOWED_PUBLISH = new Set<number | string>([200, 201, 503, 504, "network"]);
 const ALLOWED_READ = new Set<number | string>([200, 503, "network"]);
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await pause(50);
-  }
-}
-
 async function runScenario(kind: FaultRuntime, fault: Fault) {
   const admin = await token("admin");
   const stack = await startFaultStack({ relay: kind, aof: fault.aof });
@@ -131,7 +121,7 @@ async function runAgainst(stack: FaultStack, kind: FaultRuntime, fault: Fault, a
   );
   const pollers = Array.from({ length: LONG_POLLERS }, () => startLongPoller(channelUrl, admin));
   try {
-    const connected = await until(
+    const connected = await within(
       () =>
         subscribers.every((s) => s.connects.includes(200)) && pollers.every((p) => p.answers.includes(200)),
       15_000,
@@ -150,7 +140,7 @@ async function runAgainst(stack: FaultStack, kind: FaultRuntime, fault: Fault, a
       ...subscribers.map((s, i) => ({ name: `sse ${i}`, deliveries: s.deliveries })),
       ...pollers.map((p, i) => ({ name: `long-poll ${i}`, deliveries: p.deliveries })),
     ];
-    const caughtUp = await until(
+    const caughtUp = await within(
       () => records.every((r) => missingAcks(log, r.deliveries).length === 0),
       CATCH_UP_MS,
     );
@@ -188,7 +178,7 @@ async function runAgainst(stack: FaultStack, kind: FaultRuntime, fault: Fault, a
     for (const subscriber of subscribers) subscriber.close();
     await Promise.all(pollers.map((poller) => poller.close()));
   }
-  const closed = await until(async () => (await stack.proxy.openStreams()) === 0, streamsClosedMs(kind));
+  const closed = await within(async () => (await stack.proxy.openStreams()) === 0, streamsClosedMs(kind));
   expect(closed, `proxy open streams: ${await stack.proxy.openStreams()}`).toBe(true);
 }
 

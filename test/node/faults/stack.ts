@@ -7,6 +7,7 @@ import { type RelayProcessKind, startRelayProcess } from "../../../src/cli/relay
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type RedisServer, startRedisServer } from "../../helpers/redis-server.ts";
+import { pause } from "../../helpers/until.ts";
 
 /** A proxy command timeout short enough that a frozen Redis answers 504/503 quickly (docs/api.md). */
 export const PROXY_COMMAND_TIMEOUT_MS = 1_000;
@@ -51,8 +52,6 @@ export interface RelayExit {
   tookMs: number;
   output: string;
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One running relay, whatever runs it: the URL it serves, the PIDs it started, how to stop it. */
 interface RunningRelay {
