@@ -15,6 +15,8 @@ export interface EventStream {
   /** Ended by `abort()`: the client went away (the body was cancelled) or the session gave up on it. */
   readonly aborted: boolean;
   readonly closed: boolean;
+  /** The runtime waits for bytes with nothing queued: a write now returns `undefined`. */
+  readonly waiting: boolean;
   /**
    * Sends `text`. `undefined` when the runtime was waiting for it (the common case); otherwise a promise that
    * settles once the runtime has taken everything queued (the caller bounds the wait). Ignored after close or
@@ -90,6 +92,9 @@ export function createEventStream(): EventStream {
     },
     get closed() {
       return closed;
+    },
+    get waiting() {
+      return reading && !closed;
     },
     write(text) {
       if (closed) return undefined;

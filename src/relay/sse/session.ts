@@ -97,6 +97,8 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   const rotateAt = Date.now() + options.lifetimeMs;
   let endReason: SseEndReason | undefined;
   let wake: (() => void) | undefined;
+  /** When the next heartbeat is due: every write moves it. */
+  let nextHeartbeat = Date.now() + options.heartbeatMs;
   /** The writer's one timer (see sleepUntil), declared before anything can end the session. */
   let alarm: ReturnType<typeof setTimeout> | undefined;
   let alarmAt = Number.POSITIVE_INFINITY;
@@ -218,7 +220,6 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   }
 
   async function loop() {
-    let nextHeartbeat = Date.now() + options.heartbeatMs;
     while (live()) {
       if (shuttingDown) {
         // Queued items are not lost: the position covers only what was sent, the client resumes from there.
@@ -258,6 +259,17 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   return {
     push(item) {
       if (endReason !== undefined) return;
+      // The writer sleeps with nothing queued and the runtime waits for bytes: write now, in order, without the
+      // wake-up hop through the loop (most deliveries to a client that keeps up). The alarm still bounds the
+      // stream's lifetime and token expiry; the heartbeat moves as after any write.
+      if (wake !== undefined && queue.length === 0 && !shuttingDown && stream.waiting) {
+        const text = options.render(item);
+        if (text) {
+          stream.write(text);
+          nextHeartbeat = Date.now() + options.heartbeatMs;
+        }
+        return;
+      }
       queue.push(item);
       if (queue.length > options.maxBacklog) {
         end("slow-consumer");
