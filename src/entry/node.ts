@@ -5,6 +5,7 @@ import { createApp } from "../relay/app.ts";
 import { ConfigError, parseConfig } from "../relay/config.ts";
 import { createProcessHub } from "../relay/hub/process-hub.ts";
 import { createShutdown, type ShutdownOutcome } from "../relay/shutdown.ts";
+import { socketEventStreams } from "./node/socket-event-stream.ts";
 
 export interface NodeRelay {
   url: string;
@@ -24,11 +25,13 @@ export function startNodeRelay(env: Record<string, string | undefined> = process
   const shutdown = createShutdown({ deadlineMs: config.shutdownMs });
   // One delivery hub per process: every stream and long-poll on a channel shares its upstream subscription.
   const hub = createProcessHub(config);
-  const app = createApp({ config, hub, shutdown: shutdown.signal });
+  // SSE bodies go straight to the socket (see socket-event-stream.ts); everything else as @hono/node-server sends it.
+  const sse = socketEventStreams();
+  const app = createApp({ config, hub, shutdown: shutdown.signal, eventStreams: sse.eventStreams });
   const port = Number(env.PORT ?? 8787);
   const hostname = env.HOST ?? "127.0.0.1";
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
+    const server = serve({ fetch: sse.fetch(app.fetch), port, hostname }, (info) => {
       resolve({
         url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${info.port}`,
         close: () =>

@@ -19,6 +19,7 @@ import { kvRoutes } from "./routes/kv.ts";
 import { messagesRoutes } from "./routes/messages.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { publishRoutes } from "./routes/publish.ts";
+import type { EventStreamFactory } from "./sse/response.ts";
 
 export interface AppOptions {
   config: RelayConfig;
@@ -36,6 +37,12 @@ export interface AppOptions {
    * `retry:` frame and waiting long-polls answer at once. Omitted on Workers, which never drain.
    */
   shutdown?: AbortSignal;
+  /**
+   * Writes SSE bodies the entry's own way instead of a web ReadableStream. The Node entry writes them straight to
+   * the socket (src/entry/node/socket-event-stream.ts): per delivery, a socket write instead of a stream enqueue,
+   * a read promise and @hono/node-server's read loop (docs/sse.md, "The delivery hub").
+   */
+  eventStreams?: EventStreamFactory;
 }
 
 /** Response header carrying the number of Redis round trips (Workers subrequests) the request made. */
@@ -61,6 +68,7 @@ export function createApp(options: AppOptions): Hono<RelayEnv> {
     c.set("redisCalls", counter);
     c.set("hub", options.hub);
     c.set("delegate", options.delegate);
+    c.set("eventStreams", options.eventStreams);
     // Built on first use: a long-poll the hub answers, a 404 or a preflight makes no Redis call.
     c.set("redis", () => (redis ??= createRedis(config, { counter })));
     await next();

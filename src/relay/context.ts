@@ -4,6 +4,7 @@ import type { RelayConfig } from "./config.ts";
 import type { ChannelHub } from "./hub/channel-hub.ts";
 import type { StreamDelegate } from "./hub/delegate.ts";
 import type { RedisCallCounter } from "./redis/client.ts";
+import type { EventStreamFactory } from "./sse/response.ts";
 
 /**
  * The Hono environment of every relay route. Runtime bindings are not read by routes: each entry parses
@@ -23,6 +24,8 @@ export interface RelayVariables {
   hub: ChannelHub | undefined;
   /** Workers with the Durable Object binding: where validated SSE streams and long-polls are handed. */
   delegate: StreamDelegate | undefined;
+  /** How SSE response bodies are written; undefined: a web ReadableStream (createEventStream). */
+  eventStreams: EventStreamFactory | undefined;
 }
 
 export interface RelayEnv {

@@ -1,3 +1,5 @@
+import { encodeShared } from "./shared-bytes.ts";
+
 /**
  * The body of one SSE response: a web-standard ReadableStream the session enqueues ready bytes into.
  *
@@ -10,8 +12,11 @@
  * a client that stopped reading is seen by its next write, heartbeats included, which the session bounds.
  */
 export interface EventStream {
-  /** The response body. */
-  readonly body: ReadableStream<Uint8Array>;
+  /**
+   * The response body; null when the entry sends the bytes itself (Node writes them to the socket: see
+   * `AppOptions.eventStreams`).
+   */
+  readonly body: ReadableStream<Uint8Array> | null;
   /** Ended by `abort()`: the client went away (the body was cancelled) or the session gave up on it. */
   readonly aborted: boolean;
   readonly closed: boolean;
@@ -33,7 +38,10 @@ export interface EventStream {
   onAbort(listener: () => void): void;
 }
 
-export function createEventStream(): EventStream {
+/** An EventStream whose bytes a web ReadableStream carries (every runtime's default). */
+export type WebEventStream = EventStream & { readonly body: ReadableStream<Uint8Array> };
+
+export function createEventStream(): WebEventStream {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let aborted = false;
   let closed = false;
@@ -117,20 +125,4 @@ export function createEventStream(): EventStream {
       abortListeners.push(listener);
     },
   };
-}
-
-const encoder = new TextEncoder();
-let lastText = "";
-let lastBytes = new Uint8Array(0);
-
-/**
- * UTF-8 of `text`, reusing the last result when the same frame is written again: a delivery to N subscribers of
- * one channel encodes its frame once. The bytes are only ever read (enqueued), never changed, so sharing is safe.
- */
-function encodeShared(text: string): Uint8Array {
-  if (text !== lastText) {
-    lastBytes = encoder.encode(text);
-    lastText = text;
-  }
-  return lastBytes;
 }

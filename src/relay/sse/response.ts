@@ -1,6 +1,10 @@
 import type { Context } from "hono";
 import { HEARTBEAT_HEADER, SSE_HEADERS } from "../../protocol/stream-headers.ts";
+import type { RelayEnv } from "../context.ts";
 import { createEventStream, type EventStream } from "./event-stream.ts";
+
+/** Makes the writer of one SSE response: an entry may send the bytes its own way (AppOptions.eventStreams). */
+export type EventStreamFactory = (c: Context<RelayEnv>) => EventStream;
 
 export interface EventStreamOptions {
   /** The stream's heartbeat interval, announced in `Relay-Heartbeat-Ms` so clients size their watchdog by it. */
@@ -12,11 +16,11 @@ export interface EventStreamOptions {
  * Its errors never reach `app.onError` (the headers are out), so they are logged and the stream closes.
  */
 export function eventStreamResponse(
-  c: Context,
+  c: Context<RelayEnv>,
   options: EventStreamOptions,
   body: (stream: EventStream) => Promise<void>,
 ): Response {
-  const stream = createEventStream();
+  const stream = c.get("eventStreams")?.(c) ?? createEventStream();
   void body(stream)
     .catch((error) =>
       console.error("relay: SSE stream failed:", error instanceof Error ? error.message : error),

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KEEPALIVE_FRAME } from "../../protocol/stream-headers.ts";
-import { createEventStream, type EventStream } from "./event-stream.ts";
+import { createEventStream } from "./event-stream.ts";
 import { createSseSession, type SseEndReason, type SseSessionOptions } from "./session.ts";
 
 /** A session over a real event stream, read by a reader that keeps up; `text()` is what the client got. */
 function harness(overrides: Partial<SseSessionOptions<string>> = {}) {
-  const stream: EventStream = createEventStream();
+  const stream = createEventStream();
   const controller = new AbortController();
   const ends: SseEndReason[] = [];
   const session = createSseSession<string>({
