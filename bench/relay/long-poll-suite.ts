@@ -1,3 +1,4 @@
+import { scrapeProxyMetrics } from "../../src/proxy/metrics-text.ts";
 import { runLoad } from "../lib/load.ts";
 import { httpGet } from "./http-client.ts";
 import { type LongPollPlan, type LongPollResult, measureLongPoll } from "./long-poll.ts";
@@ -69,12 +70,7 @@ export async function runLongPollSuite(
 
 /** Requests the proxy served that reach Redis (its /metrics; not /metrics, /healthz or preflights). */
 async function proxyRedisRequests(proxyUrl: string): Promise<number> {
-  const text = await (await fetch(`${proxyUrl}/metrics`)).text();
-  let total = 0;
-  for (const match of text.matchAll(/^upstash_proxy_requests_total\{endpoint="([a-z-]+)",[^}]*\} (\d+)$/gm)) {
-    if (!["metrics", "healthz", "preflight", "other"].includes(match[1] ?? "")) total += Number(match[2]);
-  }
-  return total;
+  return (await scrapeProxyMetrics(proxyUrl)).redisRequests;
 }
 
 async function measureNoRedisRoute(relayUrl: string, phase: (text: string) => void): Promise<NoRedisRoute> {
