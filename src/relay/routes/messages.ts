@@ -45,7 +45,7 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
         after,
         limit,
         waitMs,
-        signals: [c.req.raw.signal, c.get("shutdown")],
+        signals: () => [c.req.raw.signal, c.get("shutdown")],
       });
     } catch (error) {
       throw liveFeedUnavailable(error);
