@@ -3,6 +3,7 @@ import { type ChannelPosition, compareStreamIds, encodeCursor } from "../../prot
 import type { LiveItem, LiveMessage } from "../live/live-item.ts";
 import { type HistoryResult, readHistory } from "../redis/history.ts";
 import type { ChannelHub } from "./channel-hub.ts";
+import { Deadlines } from "./deadlines.ts";
 
 export interface HubLongPollRequest {
   channel: string;
@@ -22,6 +23,9 @@ export interface HubLongPollRequest {
 export type HubLongPollAnswer =
   | { kind: "history"; result: HistoryResult }
   | { kind: "live"; messages: LiveMessage[]; cursor: string };
+
+/** Every waiter's deadline, on one timer (deadlines.ts). */
+const waitDeadlines = new Deadlines();
 
 /**
  * A long-poll waiter served by the hub (docs/api.md, long-poll). It joins the channel's feed first, so nothing
@@ -95,10 +99,10 @@ export async function longPollOnHub(
         return { kind: "live", messages: [], cursor: encodeCursor(from) };
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, remaining);
+        const cancelDeadline = waitDeadlines.add(deadline, done);
         for (const signal of waitingOn) signal.addEventListener("abort", done);
         function done() {
-          clearTimeout(timer);
+          cancelDeadline();
           for (const signal of waitingOn) signal.removeEventListener("abort", done);
           wake = undefined;
           resolve();
