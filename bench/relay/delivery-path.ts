@@ -1,3 +1,4 @@
+import { scrapeProxyMetrics } from "../../src/proxy/metrics-text.ts";
 import type { RelayBenchStack } from "./stack.ts";
 
 /**
@@ -52,8 +53,5 @@ async function openStream(
 }
 
 async function openUpstreams(stack: RelayBenchStack): Promise<number> {
-  const text = await (await fetch(`${stack.proxyUrl}/metrics`)).text();
-  const value = /^upstash_proxy_open_streams (\d+)$/m.exec(text)?.[1];
-  if (value === undefined) throw new Error("the proxy's /metrics has no upstash_proxy_open_streams");
-  return Number(value);
+  return (await scrapeProxyMetrics(stack.proxyUrl)).openStreams;
 }

@@ -1,5 +1,6 @@
+import { scrapeProxyMetrics } from "../../src/proxy/metrics-text.ts";
 import { runLoad } from "../lib/load.ts";
-import { httpGet } from "./http-client.ts";
+import { HttpConnection } from "./http-client.ts";
 import { type LongPollPlan, type LongPollResult, measureLongPoll } from "./long-poll.ts";
 import { directLongPollTarget, relayLongPollTarget } from "./long-poll-targets.ts";
 import { cpuByProcess, cpuSpent } from "./metering.ts";
@@ -69,24 +70,23 @@ export async function runLongPollSuite(
 
 /** Requests the proxy served that reach Redis (its /metrics; not /metrics, /healthz or preflights). */
 async function proxyRedisRequests(proxyUrl: string): Promise<number> {
-  const text = await (await fetch(`${proxyUrl}/metrics`)).text();
-  let total = 0;
-  for (const match of text.matchAll(/^upstash_proxy_requests_total\{endpoint="([a-z-]+)",[^}]*\} (\d+)$/gm)) {
-    if (!["metrics", "healthz", "preflight", "other"].includes(match[1] ?? "")) total += Number(match[2]);
-  }
-  return total;
+  return (await scrapeProxyMetrics(proxyUrl)).redisRequests;
 }
 
 async function measureNoRedisRoute(relayUrl: string, phase: (text: string) => void): Promise<NoRedisRoute> {
   phase(`${LONG_POLL.loops} loops on a route without Redis (the relay's 404)`);
+  // The long-poll loops' client, one keep-alive socket per loop, so the ratio compares the routes, not clients.
+  const connections = Array.from({ length: LONG_POLL.loops }, () => new HttpConnection(relayUrl));
   const result = await runLoad({
     concurrency: LONG_POLL.loops,
     durationMs: NO_REDIS_ROUTE_MS,
     warmupMs: NO_REDIS_ROUTE_WARMUP_MS,
-    async operation() {
-      const { status } = await httpGet(`${relayUrl}/bench-no-such-route`, {});
+    async operation(worker) {
+      const { status } = await (connections[worker] as HttpConnection).get("/bench-no-such-route");
       if (status !== 404) throw new Error(`the relay's unrouted path answered ${status}`);
     },
+  }).finally(() => {
+    for (const connection of connections) connection.close();
   });
   return { requestsPerSecond: result.opsPerSecond, p50: result.p50, p99: result.p99 };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { connectDirect } from "./direct-redis.ts";
-import { type HttpAnswer, httpGet } from "./http-client.ts";
+import { HttpConnection } from "./http-client.ts";
 import type { LongPollTarget } from "./long-poll.ts";
 import { seqOf } from "./targets.ts";
 
@@ -31,21 +31,15 @@ export function relayLongPollTarget(
       await post(channel, { seq });
     },
     async poller(channel) {
+      // One keep-alive socket per loop, as each XREAD loop has its own Redis connection.
+      const connection = new HttpConnection(relayUrl, { Authorization: authorization });
+      const path = new URL(messagesUrl(channel)).pathname;
       return {
         async poll(cursor, signal) {
-          const url = `${messagesUrl(channel)}?after=${encodeURIComponent(cursor)}&limit=${PAGE}&wait=${waitSeconds}`;
-          // One controller per request: a signal shared by thousands of requests collects a listener per request.
-          const request = new AbortController();
-          const onAbort = () => request.abort();
-          signal.addEventListener("abort", onAbort, { once: true });
-          let answer: HttpAnswer;
-          try {
-            answer = await httpGet(url, { Authorization: authorization }, request.signal);
-          } finally {
-            signal.removeEventListener("abort", onAbort);
-          }
-          const { status, text } = answer;
-          if (status !== 200) throw new Error(`GET ${url} answered ${status}: ${text.slice(0, 500)}`);
+          const query = `?after=${encodeURIComponent(cursor)}&limit=${PAGE}&wait=${waitSeconds}`;
+          const { status, text } = await connection.get(path + query, signal);
+          if (status !== 200)
+            throw new Error(`GET ${path}${query} answered ${status}: ${text.slice(0, 500)}`);
           const body = JSON.parse(text) as {
             messages: Array<{ data: unknown }>;
             cursor: string;
@@ -57,7 +51,9 @@ export function relayLongPollTarget(
           });
           return { seqs, cursor: body.cursor, gap: body.gap };
         },
-        async close() {},
+        async close() {
+          connection.close();
+        },
       };
     },
     async close() {},

@@ -121,6 +121,42 @@ export const longPollScenarios: Scenario[] = [
     },
   },
   {
+    name: "long-poll: waiters on one channel each end at their own deadline, set in any order, whichever ends first",
+    async run(target) {
+      // On the hub the waiters' deadlines share one timer (src/relay/hub/deadlines.ts): a later, shorter wait
+      // must rearm it, and a waiter whose request ended first must not take the others' deadlines with it.
+      const channel = uniqueName("lp-deadlines");
+      const cursor = await publish(target, channel, { i: 0 });
+      const started = Date.now();
+      const ended = (wait: number) =>
+        page(target, channel, `?after=${cursor}&wait=${wait}`).then(({ body }) => ({
+          body,
+          ms: Date.now() - started,
+        }));
+      const three = ended(3);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const one = ended(1);
+      const four = ended(4);
+      const answers = [
+        [1, await one],
+        [3, await three],
+        [4, await four],
+      ] as const;
+      for (const [wait, answer] of answers) {
+        assert.deepEqual(answer.body, { messages: [], cursor, gap: false });
+        assert.ok(
+          answer.ms >= wait * 1000 - 50,
+          `wait=${wait} answered after ${answer.ms} ms: before its wait`,
+        );
+        assert.ok(answer.ms < wait * 1000 + 5000, `wait=${wait} answered after ${answer.ms} ms`);
+      }
+      // Deadlines 1.2 s, 3 s and 4.2 s from the start: each answered near its own, not at another's.
+      const [oneMs, threeMs, fourMs] = answers.map(([, answer]) => answer.ms) as [number, number, number];
+      assert.ok(oneMs < threeMs - 1000, `wait=1 at ${oneMs} ms, wait=3 at ${threeMs} ms`);
+      assert.ok(threeMs < fourMs - 600, `wait=3 at ${threeMs} ms, wait=4 at ${fourMs} ms`);
+    },
+  },
+  {
     name: "long-poll: a cursor behind trimmed history answers at once with gap: true and the oldest retained messages",
     async run(target) {
       const channel = uniqueName("lp-gap");

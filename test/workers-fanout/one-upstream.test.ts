@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { scrapeProxyMetrics } from "../../src/proxy/metrics-text.ts";
 import { authed, expectJson } from "../scenarios/assertions.ts";
 import { uniqueName } from "../scenarios/harness.ts";
 import { openSse, type SseStream } from "../scenarios/sse-stream.ts";
@@ -12,10 +13,7 @@ import { workersTarget } from "../workers/target.ts";
 const target = workersTarget();
 
 async function openUpstreams(): Promise<number> {
-  const text = await (await fetch(`${inject("upstashUrl")}/metrics`)).text();
-  const match = /^upstash_proxy_open_streams (\d+)$/m.exec(text);
-  if (!match) throw new Error("no upstash_proxy_open_streams in the proxy's /metrics");
-  return Number(match[1]);
+  return (await scrapeProxyMetrics(inject("upstashUrl"))).openStreams;
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

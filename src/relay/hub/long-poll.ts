@@ -3,6 +3,7 @@ import { type ChannelPosition, compareStreamIds, encodeCursor } from "../../prot
 import type { LiveItem, LiveMessage } from "../live/live-item.ts";
 import { type HistoryResult, readHistory } from "../redis/history.ts";
 import type { ChannelHub } from "./channel-hub.ts";
+import { Deadlines } from "./deadlines.ts";
 
 export interface HubLongPollRequest {
   channel: string;
@@ -10,14 +11,21 @@ export interface HubLongPollRequest {
   after: ChannelPosition | null;
   limit: number;
   waitMs: number;
-  /** Any of them aborted ends the wait (the client left, the process shuts down). */
-  signals?: readonly AbortSignal[];
+  /**
+   * Any of them aborted ends the wait (the client left, the process shuts down). Asked for only when the request
+   * has to wait: on Deno, a served request whose signal was ever read is aborted when its answer is sent, at the
+   * cost of a DOMException (7% of the relay's CPU under the long-poll benchmark, docs/benchmarks.md).
+   */
+  signals?: () => readonly AbortSignal[];
 }
 
 /** A long-poll answer: a history read, or messages the hub delivered while the request waited. */
 export type HubLongPollAnswer =
   | { kind: "history"; result: HistoryResult }
   | { kind: "live"; messages: LiveMessage[]; cursor: string };
+
+/** Every waiter's deadline, on one timer (deadlines.ts). */
+const waitDeadlines = new Deadlines();
 
 /**
  * A long-poll waiter served by the hub (docs/api.md, long-poll). It joins the channel's feed first, so nothing
@@ -66,6 +74,7 @@ export async function longPollOnHub(
       from = result.position;
     }
     const deadline = Date.now() + request.waitMs;
+    let signals: readonly AbortSignal[] | undefined;
     const reread = async (): Promise<HubLongPollAnswer> => ({
       kind: "history",
       result: await readHistory(redis(), { channel, after: from, limit }),
@@ -84,16 +93,17 @@ export async function longPollOnHub(
         return { kind: "live", messages, cursor: encodeCursor((messages.at(-1) as LiveMessage).position) };
       }
       const remaining = deadline - Date.now();
-      const signals = request.signals ?? [];
-      if (remaining <= 0 || signals.some((signal) => signal.aborted)) {
+      signals ??= request.signals?.() ?? [];
+      const waitingOn = signals;
+      if (remaining <= 0 || waitingOn.some((signal) => signal.aborted)) {
         return { kind: "live", messages: [], cursor: encodeCursor(from) };
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, remaining);
-        for (const signal of signals) signal.addEventListener("abort", done);
+        const cancelDeadline = waitDeadlines.add(deadline, done);
+        for (const signal of waitingOn) signal.addEventListener("abort", done);
         function done() {
-          clearTimeout(timer);
-          for (const signal of signals) signal.removeEventListener("abort", done);
+          cancelDeadline();
+          for (const signal of waitingOn) signal.removeEventListener("abort", done);
           wake = undefined;
           resolve();
         }

@@ -2,10 +2,10 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { type ChannelPosition, CursorError, decodeCompoundCursor } from "../../protocol/cursor.ts";
 import { ProblemError } from "../../protocol/problems.ts";
-import { historyQuerySchema } from "../../protocol/schemas.ts";
 import { requireScope } from "../auth/middleware.ts";
 import type { RelayEnv } from "../context.ts";
-import { channelParam, queryOf } from "../http/params.ts";
+import { historyQuery } from "../http/history-query.ts";
+import { channelParam } from "../http/params.ts";
 import { subscriptionObjectName } from "../hub/delegate.ts";
 import { type HubLongPollAnswer, liveAnswerBody, longPollOnHub } from "../hub/long-poll.ts";
 import { liveFeedUnavailable } from "../live/feed.ts";
@@ -25,7 +25,7 @@ export const DEFAULT_HISTORY_LIMIT = 100;
  */
 export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messages", async (c) => {
   const channel = channelParam(c);
-  const query = queryOf(c, historyQuerySchema);
+  const query = historyQuery(c.req.query());
   const after = query.after === undefined ? null : positionFor(channel, query.after);
   requireScope(c, "subscribe", channel);
   const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
@@ -45,7 +45,7 @@ export const messagesRoutes = new Hono<RelayEnv>().get("/channels/:channel/messa
         after,
         limit,
         waitMs,
-        signals: [c.req.raw.signal, c.get("shutdown")],
+        signals: () => [c.req.raw.signal, c.get("shutdown")],
       });
     } catch (error) {
       throw liveFeedUnavailable(error);

@@ -1,5 +1,6 @@
 import { startNodeRelay } from "../../../src/entry/node.ts";
 import type { ProxyOptions } from "../../../src/proxy/index.ts";
+import { scrapeProxyMetrics } from "../../../src/proxy/metrics-text.ts";
 import { TEST_JWT_SECRET } from "../../helpers/constants.ts";
 import { startTestStack, type TestStack } from "../../helpers/stack.ts";
 
@@ -45,10 +46,7 @@ export async function startPrivateRelay(
 
 /** The private proxy's `upstash_proxy_open_streams`: one per SSE stream or waiting long-poll the relay holds. */
 export async function openUpstreamStreams(relay: PrivateRelay): Promise<number> {
-  const text = await (await fetch(`${relay.stack.restUrl}/metrics`)).text();
-  const value = /^upstash_proxy_open_streams (\d+)$/m.exec(text)?.[1];
-  if (value === undefined) throw new Error(`no upstash_proxy_open_streams in the proxy's metrics:\n${text}`);
-  return Number(value);
+  return (await scrapeProxyMetrics(relay.stack.restUrl)).openStreams;
 }
 
 /** Polls `openUpstreamStreams` until `expected` or `timeoutMs` passes; returns the last count seen. */
