@@ -33,7 +33,7 @@ export function socketEventStreams(): {
   const eventStreams = (c: Context<RelayEnv>) => {
     const { outgoing } = c.env as NodeBindings;
     // HTTP/2 (not what `relay serve` listens with) keeps the web stream.
-    if (!(outgoing instanceof ServerResponse)) return createEventStream();
+    if (!(outgoing instanceof ServerResponse)) return createEventStream(c.req.raw.signal);
     const stream = new SocketEventStream(outgoing);
     unsent.set(outgoing, stream);
     return stream;

@@ -56,6 +56,25 @@ describe("createEventStream", () => {
     expect(told).toBe(true);
   });
 
+  it("the request's signal aborts it (the only disconnect notice on some runtimes), even when already aborted", async () => {
+    const controller = new AbortController();
+    const stream = createEventStream(controller.signal);
+    let told = 0;
+    stream.onAbort(() => told++);
+    controller.abort();
+    expect(stream.aborted && stream.closed).toBe(true);
+    expect(told).toBe(1);
+    expect(createEventStream(AbortSignal.abort()).aborted).toBe(true);
+  });
+
+  it("a closed stream stops listening to the request's signal", async () => {
+    const controller = new AbortController();
+    const stream = createEventStream(controller.signal);
+    stream.close();
+    controller.abort();
+    expect(stream.aborted).toBe(false);
+  });
+
   it("the same frame written to many streams is encoded once and read back whole by each", async () => {
     const streams = [createEventStream(), createEventStream(), createEventStream()];
     const readers = streams.map((stream) => stream.body.getReader());

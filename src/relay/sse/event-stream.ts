@@ -41,7 +41,11 @@ export interface EventStream {
 /** An EventStream whose bytes a web ReadableStream carries (every runtime's default). */
 export type WebEventStream = EventStream & { readonly body: ReadableStream<Uint8Array> };
 
-export function createEventStream(): WebEventStream {
+/**
+ * @param signal the request's signal, which aborts the stream: on some runtimes the only notice that the client
+ *   went away (Workers with enable_request_signal), where the body is never cancelled.
+ */
+export function createEventStream(signal?: AbortSignal): WebEventStream {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let aborted = false;
   let closed = false;
@@ -75,6 +79,7 @@ export function createEventStream(): WebEventStream {
   function abort() {
     if (aborted) return;
     aborted = true;
+    signal?.removeEventListener("abort", abort);
     if (!closed) {
       closed = true;
       try {
@@ -92,6 +97,9 @@ export function createEventStream(): WebEventStream {
       }
     }
   }
+
+  if (signal?.aborted) abort();
+  else signal?.addEventListener("abort", abort);
 
   return {
     body,
@@ -117,6 +125,7 @@ export function createEventStream(): WebEventStream {
     close() {
       if (closed) return;
       closed = true;
+      signal?.removeEventListener("abort", abort);
       controller.close();
       release();
     },

@@ -35,11 +35,10 @@ export async function openRawStream(
     feed.close();
     throw liveFeedUnavailable(error);
   }
-  const signal = c.req.raw.signal;
   const shutdown = c.get("shutdown");
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<RawMessage>({
-      ...sessionLimits(config, stream, signal, request.closeAt, shutdown),
+      ...sessionLimits(config, stream, request.closeAt, shutdown),
       render: rawFrame,
       onEnd(reason) {
         feed.close();
@@ -47,7 +46,7 @@ export async function openRawStream(
       },
     });
     bridge.attach(session);
-    await session.run();
+    return session.run();
   });
 }
 

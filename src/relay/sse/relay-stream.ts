@@ -76,12 +76,11 @@ export async function openRelayStream(
 
   // The stream outlives the request: its closures keep only what they use. Not `c` (its variables hold the
   // request's Redis client, about 13 KiB) and the client itself only until the replay is written.
-  const signal = c.req.raw.signal;
   const shutdown = c.get("shutdown");
   let replayRedis: Redis | undefined = redis;
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<LiveItem>({
-      ...sessionLimits(config, stream, signal, request.closeAt, shutdown),
+      ...sessionLimits(config, stream, request.closeAt, shutdown),
       render: (item) => cursor.live(item),
       position: () => cursor.eventId(),
       onEnd(reason) {
@@ -101,7 +100,8 @@ export async function openRelayStream(
       replayRedis = undefined;
       firstPage = [];
     }
-    await session.run();
+    // Returned, not awaited: this frame (the replay's variables) need not stay suspended for the stream's life.
+    return session.run();
   });
 }
 

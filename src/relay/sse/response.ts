@@ -20,12 +20,15 @@ export function eventStreamResponse(
   options: EventStreamOptions,
   body: (stream: EventStream) => Promise<void>,
 ): Response {
-  const stream = c.get("eventStreams")?.(c) ?? createEventStream();
-  void body(stream)
-    .catch((error) =>
-      console.error("relay: SSE stream failed:", error instanceof Error ? error.message : error),
-    )
-    .finally(() => stream.close());
+  const stream = c.get("eventStreams")?.(c) ?? createEventStream(c.req.raw.signal);
+  // One reaction, not .catch().finally(): it stays pending (with its promises) as long as the stream is open.
+  body(stream).then(
+    () => stream.close(),
+    (error) => {
+      console.error("relay: SSE stream failed:", error instanceof Error ? error.message : error);
+      stream.close();
+    },
+  );
   for (const [name, value] of Object.entries(SSE_HEADERS)) c.header(name, value);
   c.header(HEARTBEAT_HEADER, String(options.heartbeatMs));
   return c.newResponse(stream.body);

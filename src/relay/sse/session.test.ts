@@ -5,12 +5,12 @@ import { createSseSession, type SseEndReason, type SseSessionOptions } from "./s
 
 /** A session over a real event stream, read by a reader that keeps up; `text()` is what the client got. */
 function harness(overrides: Partial<SseSessionOptions<string>> = {}) {
-  const stream = createEventStream();
+  // The request's signal reaches the session through the stream (as response.ts wires it).
   const controller = new AbortController();
+  const stream = createEventStream(controller.signal);
   const ends: SseEndReason[] = [];
   const session = createSseSession<string>({
     stream,
-    signal: controller.signal,
     heartbeatMs: 50,
     lifetimeMs: 60_000,
     retryMs: 1000,

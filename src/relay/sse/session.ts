@@ -15,9 +15,8 @@ export type SseEndReason =
   | "done";
 
 export interface SseSessionOptions<T> {
+  /** Its `onAbort` is the one notice that the client went away (a web stream also hears the request's signal). */
   stream: EventStream;
-  /** The request's signal: on some runtimes the only disconnect notice (Workers with enable_request_signal). */
-  signal: AbortSignal;
   /** Aborted when the process shuts down: the stream sends its final `id:` + `retry:` frame and ends ("shutdown"). */
   shutdown?: AbortSignal;
   heartbeatMs: number;
@@ -69,13 +68,11 @@ export const ROTATION_RETRY_MS = 1000;
 export function sessionLimits(
   config: RelayConfig,
   stream: EventStream,
-  signal: AbortSignal,
   closeAt: number | undefined,
   shutdown?: AbortSignal,
 ) {
   return {
     stream,
-    signal,
     shutdown,
     heartbeatMs: config.heartbeatMs,
     lifetimeMs: config.sseMaxMs,
@@ -87,12 +84,12 @@ export function sessionLimits(
 
 /**
  * The writer half of an SSE connection. Cleanup never depends on code after the loop (Workers cancels the
- * request's tasks after a disconnect): Hono's `onAbort` and the request signal both end the session, and
- * `onEnd` runs once from whichever fires first. Heartbeats never touch Redis; they also surface a gone client,
+ * request's tasks after a disconnect): the stream's abort (the body cancelled, the request's signal, or on Node
+ * the socket closing) ends the session, and `onEnd` runs once from whichever path ends it first. Heartbeats never touch Redis; they also surface a gone client,
  * which most runtimes only notice on the next write.
  */
 export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T> {
-  const { stream, signal } = options;
+  const { stream } = options;
   const queue: T[] = [];
   const rotateAt = Date.now() + options.lifetimeMs;
   let endReason: SseEndReason | undefined;
@@ -117,7 +114,6 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     endReason = reason;
     queue.length = 0;
     disarm();
-    signal.removeEventListener("abort", onSignalAbort);
     options.shutdown?.removeEventListener("abort", onShutdown);
     wake?.();
     try {
@@ -128,12 +124,8 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     // A write may be stuck on backpressure; abort unsticks it (the client sees a cut and resumes).
     if (writing || reason === "slow-consumer" || reason === "upstream-error") stream.abort();
   }
-  function onSignalAbort() {
-    end("client-gone");
-  }
   stream.onAbort(() => end("client-gone"));
-  if (signal.aborted) end("client-gone");
-  else signal.addEventListener("abort", onSignalAbort);
+  if (stream.aborted) end("client-gone");
 
   function live(): boolean {
     return endReason === undefined && !stream.aborted && !stream.closed;
@@ -204,9 +196,43 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
     });
   }
 
+  /** One async function, not a loop awaited by a wrapper: an idle stream holds one suspended frame, not two. */
   async function run() {
     try {
-      await loop();
+      while (live()) {
+        if (shuttingDown) {
+          // Queued items are not lost: the position covers only what was sent, the client resumes from there.
+          await write(resumeFrame());
+          end("shutdown");
+          return;
+        }
+        if (queue.length > 0) {
+          const items = queue.splice(0, queue.length);
+          let text = "";
+          for (const item of items) text += options.render(item) ?? "";
+          if (text) {
+            await write(text);
+            nextHeartbeat = Date.now() + options.heartbeatMs;
+          }
+          continue;
+        }
+        const now = Date.now();
+        if (options.closeAt !== undefined && now >= options.closeAt) {
+          end("token-expired");
+          return;
+        }
+        if (now >= rotateAt) {
+          await write(resumeFrame());
+          end("lifetime");
+          return;
+        }
+        if (now >= nextHeartbeat) {
+          await write(KEEPALIVE_FRAME);
+          nextHeartbeat = Date.now() + options.heartbeatMs;
+          continue;
+        }
+        await sleepUntil(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY));
+      }
     } finally {
       // Also when rendering or writing threw: the subscription is released on every way out.
       end(endReason ?? (stream.aborted ? "client-gone" : "done"));
@@ -217,43 +243,6 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
   /** The last frame of a stream the client should resume: its position as `id:`, and `retry:`. */
   function resumeFrame(): string {
     return formatFrame({ id: options.position?.(), retry: options.retryMs });
-  }
-
-  async function loop() {
-    while (live()) {
-      if (shuttingDown) {
-        // Queued items are not lost: the position covers only what was sent, the client resumes from there.
-        await write(resumeFrame());
-        end("shutdown");
-        return;
-      }
-      if (queue.length > 0) {
-        const items = queue.splice(0, queue.length);
-        let text = "";
-        for (const item of items) text += options.render(item) ?? "";
-        if (text) {
-          await write(text);
-          nextHeartbeat = Date.now() + options.heartbeatMs;
-        }
-        continue;
-      }
-      const now = Date.now();
-      if (options.closeAt !== undefined && now >= options.closeAt) {
-        end("token-expired");
-        return;
-      }
-      if (now >= rotateAt) {
-        await write(resumeFrame());
-        end("lifetime");
-        return;
-      }
-      if (now >= nextHeartbeat) {
-        await write(KEEPALIVE_FRAME);
-        nextHeartbeat = Date.now() + options.heartbeatMs;
-        continue;
-      }
-      await sleepUntil(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY));
-    }
   }
 
   return {
