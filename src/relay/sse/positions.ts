@@ -28,37 +28,52 @@ export interface StreamPositions {
  *   through a pattern are evicted oldest-first once the cursor would exceed its position limit.
  */
 export function createStreamPositions(single: boolean, pinned: ReadonlySet<string>): StreamPositions {
-  // Map order = least recently advanced first, which is the eviction order for pattern-found channels.
-  const positions = new Map<string, ChannelPosition>();
-  return {
-    isNew(position) {
-      const sent = positions.get(position.channel);
-      if (sent === undefined || sent.epoch === EMPTY_EPOCH) return true;
-      // Another epoch is a new history (the channel was dropped and published again while we listened).
-      if (sent.epoch !== position.epoch) return true;
-      return compareStreamIds(position.streamId, sent.streamId) > 0;
-    },
-    advance(position) {
-      positions.delete(position.channel);
-      positions.set(position.channel, position);
-      if (positions.size <= MAX_COMPOUND_POSITIONS) return;
-      for (const channel of positions.keys()) {
-        if (positions.size <= MAX_COMPOUND_POSITIONS) break;
-        if (!pinned.has(channel)) positions.delete(channel);
-      }
-    },
-    get(channel) {
-      return positions.get(channel);
-    },
-    eventId() {
-      if (positions.size === 0) return undefined;
-      if (single) {
-        const only = positions.values().next().value as ChannelPosition;
-        return encodeCursor(only);
-      }
-      return encodeCompoundCursor(positions.values());
-    },
-  };
+  return new Positions(single, pinned);
+}
+
+/** A class: it lives as long as its stream, and open streams share its methods (no closures per stream). */
+class Positions implements StreamPositions {
+  readonly #single: boolean;
+  readonly #pinned: ReadonlySet<string>;
+  /** Map order = least recently advanced first, which is the eviction order for pattern-found channels. */
+  readonly #positions = new Map<string, ChannelPosition>();
+
+  constructor(single: boolean, pinned: ReadonlySet<string>) {
+    this.#single = single;
+    this.#pinned = pinned;
+  }
+
+  isNew(position: ChannelPosition): boolean {
+    const sent = this.#positions.get(position.channel);
+    if (sent === undefined || sent.epoch === EMPTY_EPOCH) return true;
+    // Another epoch is a new history (the channel was dropped and published again while we listened).
+    if (sent.epoch !== position.epoch) return true;
+    return compareStreamIds(position.streamId, sent.streamId) > 0;
+  }
+
+  advance(position: ChannelPosition) {
+    const positions = this.#positions;
+    positions.delete(position.channel);
+    positions.set(position.channel, position);
+    if (positions.size <= MAX_COMPOUND_POSITIONS) return;
+    for (const channel of positions.keys()) {
+      if (positions.size <= MAX_COMPOUND_POSITIONS) break;
+      if (!this.#pinned.has(channel)) positions.delete(channel);
+    }
+  }
+
+  get(channel: string): ChannelPosition | undefined {
+    return this.#positions.get(channel);
+  }
+
+  eventId(): string | undefined {
+    if (this.#positions.size === 0) return undefined;
+    if (this.#single) {
+      const only = this.#positions.values().next().value as ChannelPosition;
+      return encodeCursor(only);
+    }
+    return encodeCompoundCursor(this.#positions.values());
+  }
 }
 
 /**

@@ -85,85 +85,187 @@ export function sessionLimits(
 /**
  * The writer half of an SSE connection. Cleanup never depends on code after the loop (Workers cancels the
  * request's tasks after a disconnect): the stream's abort (the body cancelled, the request's signal, or on Node
- * the socket closing) ends the session, and `onEnd` runs once from whichever path ends it first. Heartbeats never touch Redis; they also surface a gone client,
- * which most runtimes only notice on the next write.
+ * the socket closing) ends the session, and `onEnd` runs once from whichever path ends it first. Heartbeats
+ * never touch Redis; they also surface a gone client, which most runtimes only notice on the next write.
  */
 export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T> {
-  const { stream } = options;
-  const queue: T[] = [];
-  const rotateAt = Date.now() + options.lifetimeMs;
-  let endReason: SseEndReason | undefined;
-  let wake: (() => void) | undefined;
-  /** When the next heartbeat is due: every write moves it. */
-  let nextHeartbeat = Date.now() + options.heartbeatMs;
-  /** The writer's one timer (see sleepUntil), declared before anything can end the session. */
-  let alarm: ReturnType<typeof setTimeout> | undefined;
-  let alarmAt = Number.POSITIVE_INFINITY;
-  /** Set while a write waits on the client: ending then aborts the stream, which rejects the stuck write. */
-  let writing = false;
-  const stallMs = options.heartbeatMs * WRITE_STALL_HEARTBEATS;
-  let shuttingDown = options.shutdown?.aborted ?? false;
-  const onShutdown = () => {
-    shuttingDown = true;
-    wake?.();
-  };
-  options.shutdown?.addEventListener("abort", onShutdown);
+  return new Session(options);
+}
 
-  function end(reason: SseEndReason) {
-    if (endReason !== undefined) return;
-    endReason = reason;
-    queue.length = 0;
-    disarm();
-    options.shutdown?.removeEventListener("abort", onShutdown);
-    wake?.();
+/**
+ * A class rather than closures: a session lives as long as its stream, and a thousand open streams then share
+ * their methods instead of each holding a dozen closures and the context they capture (docs/benchmarks.md,
+ * "Memory per open stream on Node").
+ */
+class Session<T> implements SseSession<T> {
+  readonly #options: SseSessionOptions<T>;
+  readonly #stream: EventStream;
+  readonly #queue: T[] = [];
+  readonly #rotateAt: number;
+  readonly #stallMs: number;
+  #endReason: SseEndReason | undefined;
+  /** Resolves the writer's sleep (see #sleepUntil); set only while it sleeps. */
+  #wake: (() => void) | undefined;
+  /** When the next heartbeat is due: every write moves it. */
+  #nextHeartbeat: number;
+  /** The writer's one timer (see #sleepUntil). */
+  #alarm: ReturnType<typeof setTimeout> | undefined;
+  #alarmAt = Number.POSITIVE_INFINITY;
+  /** Set while a write waits on the client: ending then aborts the stream, which rejects the stuck write. */
+  #writing = false;
+  #shuttingDown: boolean;
+  readonly #onShutdown = () => {
+    this.#shuttingDown = true;
+    this.#wakeUp();
+  };
+
+  constructor(options: SseSessionOptions<T>) {
+    this.#options = options;
+    this.#stream = options.stream;
+    const now = Date.now();
+    this.#rotateAt = now + options.lifetimeMs;
+    this.#nextHeartbeat = now + options.heartbeatMs;
+    this.#stallMs = options.heartbeatMs * WRITE_STALL_HEARTBEATS;
+    this.#shuttingDown = options.shutdown?.aborted ?? false;
+    options.shutdown?.addEventListener("abort", this.#onShutdown);
+    this.#stream.onAbort(() => this.end("client-gone"));
+    if (this.#stream.aborted) this.end("client-gone");
+  }
+
+  get ended() {
+    return this.#endReason !== undefined;
+  }
+  get endReason() {
+    return this.#endReason;
+  }
+
+  push(item: T) {
+    if (this.#endReason !== undefined) return;
+    // The writer sleeps with nothing queued and the runtime waits for bytes: write now, in order, without the
+    // wake-up hop through the loop (most deliveries to a client that keeps up). The alarm still bounds the
+    // stream's lifetime and token expiry; the heartbeat moves as after any write.
+    if (this.#wake !== undefined && this.#queue.length === 0 && !this.#shuttingDown && this.#stream.waiting) {
+      const text = this.#options.render(item);
+      if (text) {
+        this.#stream.write(text);
+        this.#nextHeartbeat = Date.now() + this.#options.heartbeatMs;
+      }
+      return;
+    }
+    this.#queue.push(item);
+    if (this.#queue.length > this.#options.maxBacklog) {
+      this.end("slow-consumer");
+      return;
+    }
+    this.#wakeUp();
+  }
+
+  end(reason: SseEndReason) {
+    if (this.#endReason !== undefined) return;
+    this.#endReason = reason;
+    this.#queue.length = 0;
+    this.#disarm();
+    this.#options.shutdown?.removeEventListener("abort", this.#onShutdown);
+    this.#wakeUp();
     try {
-      options.onEnd(reason);
+      this.#options.onEnd(reason);
     } catch {
       // Cleanup must not throw into the runtime's abort path.
     }
     // A write may be stuck on backpressure; abort unsticks it (the client sees a cut and resumes).
-    if (writing || reason === "slow-consumer" || reason === "upstream-error") stream.abort();
-  }
-  stream.onAbort(() => end("client-gone"));
-  if (stream.aborted) end("client-gone");
-
-  function live(): boolean {
-    return endReason === undefined && !stream.aborted && !stream.closed;
+    if (this.#writing || reason === "slow-consumer" || reason === "upstream-error") this.#stream.abort();
   }
 
   /**
    * Writes text, bounded: the session ends if the write is still pending after the stall bound, at the token's
    * `exp` (token-expired) or at rotation time (lifetime; the client resumes from the last id it read).
    */
-  async function write(text: string) {
-    if (!live()) return;
-    const pending = stream.write(text);
+  async write(text: string) {
+    if (!this.#live()) return;
+    const pending = this.#stream.write(text);
     // Accepted into the stream's buffer at once (the common case): no deadline to watch.
     if (pending === undefined) return;
+    const { closeAt } = this.#options;
     const now = Date.now();
-    let at = now + stallMs;
+    let at = now + this.#stallMs;
     let reason: SseEndReason = "write-stalled";
-    if (options.closeAt !== undefined && options.closeAt < at)
-      [at, reason] = [options.closeAt, "token-expired"];
-    if (rotateAt > now && rotateAt < at) [at, reason] = [rotateAt, "lifetime"];
+    if (closeAt !== undefined && closeAt < at) [at, reason] = [closeAt, "token-expired"];
+    if (this.#rotateAt > now && this.#rotateAt < at) [at, reason] = [this.#rotateAt, "lifetime"];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => {
       timer = setTimeout(
         () => {
-          end(reason);
+          this.end(reason);
           resolve();
         },
         Math.max(0, at - now),
       );
     });
-    writing = true;
+    this.#writing = true;
     try {
       await Promise.race([pending, expired]);
     } finally {
-      writing = false;
+      this.#writing = false;
       clearTimeout(timer);
     }
-    if (stream.aborted) end("client-gone");
+    if (this.#stream.aborted) this.end("client-gone");
+  }
+
+  /** Writes queued items, heartbeats and the final `retry:` until the stream ends; one suspended frame at rest. */
+  async run() {
+    const options = this.#options;
+    try {
+      while (this.#live()) {
+        if (this.#shuttingDown) {
+          // Queued items are not lost: the position covers only what was sent, the client resumes from there.
+          await this.write(this.#resumeFrame());
+          this.end("shutdown");
+          return;
+        }
+        if (this.#queue.length > 0) {
+          const items = this.#queue.splice(0, this.#queue.length);
+          let text = "";
+          for (const item of items) text += options.render(item) ?? "";
+          if (text) {
+            await this.write(text);
+            this.#nextHeartbeat = Date.now() + options.heartbeatMs;
+          }
+          continue;
+        }
+        const now = Date.now();
+        if (options.closeAt !== undefined && now >= options.closeAt) {
+          this.end("token-expired");
+          return;
+        }
+        if (now >= this.#rotateAt) {
+          await this.write(this.#resumeFrame());
+          this.end("lifetime");
+          return;
+        }
+        if (now >= this.#nextHeartbeat) {
+          await this.write(KEEPALIVE_FRAME);
+          this.#nextHeartbeat = Date.now() + options.heartbeatMs;
+          continue;
+        }
+        await this.#sleepUntil(
+          Math.min(this.#nextHeartbeat, this.#rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY),
+        );
+      }
+    } finally {
+      // Also when rendering or writing threw: the subscription is released on every way out.
+      this.end(this.#endReason ?? (this.#stream.aborted ? "client-gone" : "done"));
+      if (!this.#stream.aborted) this.#stream.close();
+    }
+  }
+
+  #live(): boolean {
+    return this.#endReason === undefined && !this.#stream.aborted && !this.#stream.closed;
+  }
+
+  #wakeUp() {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   /**
@@ -171,109 +273,29 @@ export function createSseSession<T>(options: SseSessionOptions<T>): SseSession<T
    * fires before the (since moved) heartbeat only makes the loop sleep again. So a busy stream sets about two
    * timers per heartbeat interval, not two per message (timers are not free, in workerd least of all).
    */
-  function ring() {
-    alarm = undefined;
-    alarmAt = Number.POSITIVE_INFINITY;
-    wake?.();
-  }
-  function disarm() {
-    if (alarm !== undefined) clearTimeout(alarm);
-    alarm = undefined;
-    alarmAt = Number.POSITIVE_INFINITY;
-  }
-
-  function sleepUntil(at: number): Promise<void> {
+  #sleepUntil(at: number): Promise<void> {
     return new Promise((resolve) => {
-      wake = () => {
-        wake = undefined;
-        resolve();
-      };
-      if (alarmAt > at) {
-        disarm();
-        alarmAt = at;
-        alarm = setTimeout(ring, Math.max(0, at - Date.now()));
+      this.#wake = resolve;
+      if (this.#alarmAt > at) {
+        this.#disarm();
+        this.#alarmAt = at;
+        this.#alarm = setTimeout(() => this.#ring(), Math.max(0, at - Date.now()));
       }
     });
   }
-
-  /** One async function, not a loop awaited by a wrapper: an idle stream holds one suspended frame, not two. */
-  async function run() {
-    try {
-      while (live()) {
-        if (shuttingDown) {
-          // Queued items are not lost: the position covers only what was sent, the client resumes from there.
-          await write(resumeFrame());
-          end("shutdown");
-          return;
-        }
-        if (queue.length > 0) {
-          const items = queue.splice(0, queue.length);
-          let text = "";
-          for (const item of items) text += options.render(item) ?? "";
-          if (text) {
-            await write(text);
-            nextHeartbeat = Date.now() + options.heartbeatMs;
-          }
-          continue;
-        }
-        const now = Date.now();
-        if (options.closeAt !== undefined && now >= options.closeAt) {
-          end("token-expired");
-          return;
-        }
-        if (now >= rotateAt) {
-          await write(resumeFrame());
-          end("lifetime");
-          return;
-        }
-        if (now >= nextHeartbeat) {
-          await write(KEEPALIVE_FRAME);
-          nextHeartbeat = Date.now() + options.heartbeatMs;
-          continue;
-        }
-        await sleepUntil(Math.min(nextHeartbeat, rotateAt, options.closeAt ?? Number.POSITIVE_INFINITY));
-      }
-    } finally {
-      // Also when rendering or writing threw: the subscription is released on every way out.
-      end(endReason ?? (stream.aborted ? "client-gone" : "done"));
-      if (!stream.aborted) await stream.close();
-    }
+  #ring() {
+    this.#alarm = undefined;
+    this.#alarmAt = Number.POSITIVE_INFINITY;
+    this.#wakeUp();
+  }
+  #disarm() {
+    if (this.#alarm !== undefined) clearTimeout(this.#alarm);
+    this.#alarm = undefined;
+    this.#alarmAt = Number.POSITIVE_INFINITY;
   }
 
   /** The last frame of a stream the client should resume: its position as `id:`, and `retry:`. */
-  function resumeFrame(): string {
-    return formatFrame({ id: options.position?.(), retry: options.retryMs });
+  #resumeFrame(): string {
+    return formatFrame({ id: this.#options.position?.(), retry: this.#options.retryMs });
   }
-
-  return {
-    push(item) {
-      if (endReason !== undefined) return;
-      // The writer sleeps with nothing queued and the runtime waits for bytes: write now, in order, without the
-      // wake-up hop through the loop (most deliveries to a client that keeps up). The alarm still bounds the
-      // stream's lifetime and token expiry; the heartbeat moves as after any write.
-      if (wake !== undefined && queue.length === 0 && !shuttingDown && stream.waiting) {
-        const text = options.render(item);
-        if (text) {
-          stream.write(text);
-          nextHeartbeat = Date.now() + options.heartbeatMs;
-        }
-        return;
-      }
-      queue.push(item);
-      if (queue.length > options.maxBacklog) {
-        end("slow-consumer");
-        return;
-      }
-      wake?.();
-    },
-    end,
-    write,
-    run,
-    get ended() {
-      return endReason !== undefined;
-    },
-    get endReason() {
-      return endReason;
-    },
-  };
 }

@@ -9,7 +9,7 @@ import type { ResetNotice } from "../../protocol/message.ts";
 import { frameMessage, type LiveItem, type LiveMessage } from "../live/live-item.ts";
 import type { HistoryResult } from "../redis/history.ts";
 import { formatFrame } from "./frame.ts";
-import { createStreamPositions, precedingStreamId } from "./positions.ts";
+import { createStreamPositions, precedingStreamId, type StreamPositions } from "./positions.ts";
 
 /**
  * One subscriber's cursor: the only place its positions advance. Each method decides what is new (dedupe by
@@ -34,64 +34,88 @@ export function createStreamCursor(
   patterns: readonly string[],
   resume: ReadonlyMap<string, ChannelPosition> | null,
 ): StreamCursor {
-  const single = channels.length === 1 && patterns.length === 0;
-  const positions = createStreamPositions(single, new Set(channels));
+  return new Cursor(channels.length === 1 && patterns.length === 0, new Set(channels), resume);
+}
 
-  function message(item: LiveMessage): string {
-    if (!positions.isNew(item.position)) return "";
-    positions.advance(item.position);
+/** A class: it lives as long as its stream, and open streams share its methods (no closures per stream). */
+class Cursor implements StreamCursor {
+  readonly #single: boolean;
+  readonly #positions: StreamPositions;
+  readonly #resume: ReadonlyMap<string, ChannelPosition> | null;
+
+  constructor(
+    single: boolean,
+    pinned: ReadonlySet<string>,
+    resume: ReadonlyMap<string, ChannelPosition> | null,
+  ) {
+    this.#single = single;
+    this.#positions = createStreamPositions(single, pinned);
+    this.#resume = resume;
+  }
+
+  start(results: readonly HistoryResult[]) {
+    for (const result of results)
+      this.#positions.advance(this.#resume?.get(result.channel) ?? result.position);
+  }
+
+  startAt(position: ChannelPosition) {
+    this.#positions.advance(position);
+  }
+
+  replay(result: HistoryResult): string {
+    if (!this.#resume?.has(result.channel)) return "";
+    let text = "";
+    if (result.reset) {
+      text += this.#reset(resetPosition(result), {
+        channel: result.channel,
+        reason: result.reset.reason,
+        oldest: result.reset.oldest,
+      });
+    }
+    for (const stored of result.messages)
+      text += this.#message(frameMessage(stored, decodeCursor(stored.id)));
+    return text;
+  }
+
+  live(item: LiveItem): string | undefined {
+    const positions = this.#positions;
+    if (item.kind === "reset") {
+      const sent = positions.get(item.channel);
+      if (sent?.epoch === item.epoch) return undefined; // already past the drop (replay or a twin stream)
+      return this.#reset(
+        { channel: item.channel, epoch: item.epoch, streamId: START_STREAM_ID },
+        { channel: item.channel, reason: item.reason, oldest: null },
+      );
+    }
+    const { position } = item;
+    if (!positions.isNew(position)) return undefined;
+    let text = "";
+    const sent = positions.get(position.channel);
+    if (sent && sent.epoch !== EMPTY_EPOCH && sent.epoch !== position.epoch) {
+      // The history this stream followed is gone (expired or flushed) and a new one began: say so.
+      text += this.#reset(
+        { ...position, streamId: precedingStreamId(position.streamId) },
+        { channel: position.channel, reason: "epoch", oldest: encodeCursor(position) },
+      );
+    }
+    return text + this.#message(item);
+  }
+
+  eventId(): string | undefined {
+    return this.#positions.eventId();
+  }
+
+  #message(item: LiveMessage): string {
+    if (!this.#positions.isNew(item.position)) return "";
+    this.#positions.advance(item.position);
     // A one-channel stream's id is the message's own cursor: the frame was built once for every subscriber.
-    return single ? item.frame : messageFrame(positions.eventId(), item.body);
-  }
-  function reset(position: ChannelPosition, notice: ResetNotice): string {
-    positions.advance(position);
-    return resetFrame(positions.eventId(), notice);
+    return this.#single ? item.frame : messageFrame(this.#positions.eventId(), item.body);
   }
 
-  return {
-    start(results) {
-      for (const result of results) positions.advance(resume?.get(result.channel) ?? result.position);
-    },
-    startAt(position) {
-      positions.advance(position);
-    },
-    replay(result) {
-      if (!resume?.has(result.channel)) return "";
-      let text = "";
-      if (result.reset) {
-        text += reset(resetPosition(result), {
-          channel: result.channel,
-          reason: result.reset.reason,
-          oldest: result.reset.oldest,
-        });
-      }
-      for (const stored of result.messages) text += message(frameMessage(stored, decodeCursor(stored.id)));
-      return text;
-    },
-    live(item) {
-      if (item.kind === "reset") {
-        const sent = positions.get(item.channel);
-        if (sent?.epoch === item.epoch) return undefined; // already past the drop (replay or a twin stream)
-        return reset(
-          { channel: item.channel, epoch: item.epoch, streamId: START_STREAM_ID },
-          { channel: item.channel, reason: item.reason, oldest: null },
-        );
-      }
-      const { position } = item;
-      if (!positions.isNew(position)) return undefined;
-      let text = "";
-      const sent = positions.get(position.channel);
-      if (sent && sent.epoch !== EMPTY_EPOCH && sent.epoch !== position.epoch) {
-        // The history this stream followed is gone (expired or flushed) and a new one began: say so.
-        text += reset(
-          { ...position, streamId: precedingStreamId(position.streamId) },
-          { channel: position.channel, reason: "epoch", oldest: encodeCursor(position) },
-        );
-      }
-      return text + message(item);
-    },
-    eventId: () => positions.eventId(),
-  };
+  #reset(position: ChannelPosition, notice: ResetNotice): string {
+    this.#positions.advance(position);
+    return resetFrame(this.#positions.eventId(), notice);
+  }
 }
 
 /** Where a reset leaves the channel: right before the oldest retained message, so a reconnect replays it. */
