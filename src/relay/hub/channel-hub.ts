@@ -127,22 +127,7 @@ export function createChannelHub(options: ChannelHubOptions): ChannelHub {
 
   return {
     subscribe(source, listener) {
-      const feed = feedFor(source);
-      feed.add(listener);
-      const ready = feed.whenLive();
-      ready.catch(() => {});
-      let closed = false;
-      return {
-        ready,
-        position: (channel) => feed.position(channel),
-        recentAfter: (cursor, limit) => feed.recentAfter(cursor, limit),
-        track: (position) => feed.track(position),
-        close() {
-          if (closed) return;
-          closed = true;
-          feed.remove(listener);
-        },
-      };
+      return new FeedSubscription(feedFor(source), listener);
     },
     subscribeRaw: (source, listener) => raw.subscribe(source, listener),
     stats() {
@@ -159,4 +144,35 @@ export function createChannelHub(options: ChannelHubOptions): ChannelHub {
       raw.close();
     },
   };
+}
+
+/** One listener on a feed. A class: an SSE stream holds its subscriptions while open, without closures each. */
+class FeedSubscription implements HubSubscription {
+  readonly ready: Promise<void>;
+  readonly #feed: ChannelFeed;
+  readonly #listener: HubListener;
+  #closed = false;
+
+  constructor(feed: ChannelFeed, listener: HubListener) {
+    feed.add(listener);
+    this.ready = feed.whenLive();
+    this.ready.catch(() => {});
+    this.#feed = feed;
+    this.#listener = listener;
+  }
+
+  position(channel: string): ChannelPosition | undefined {
+    return this.#feed.position(channel);
+  }
+  recentAfter(cursor: ChannelPosition, limit: number): LiveMessage[] | undefined {
+    return this.#feed.recentAfter(cursor, limit);
+  }
+  track(position: ChannelPosition) {
+    this.#feed.track(position);
+  }
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#feed.remove(this.#listener);
+  }
 }
