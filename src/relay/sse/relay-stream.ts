@@ -108,21 +108,37 @@ export async function openRelayStream(
 /** One hub subscription per channel and pattern; their items meet in one queue (the cursor dedupes). */
 function hubFeed(hub: ChannelHub, request: RelayStreamRequest, bridge: FeedBridge<LiveItem>): StreamFeed {
   const listener = { deliver: bridge.push, fail: bridge.fail };
-  const subscriptions: HubSubscription[] = [
+  return new HubStreamFeed(request.channels, [
     ...request.channels.map((channel) => hub.subscribe({ channel }, listener)),
     ...request.patterns.map((pattern) => hub.subscribe({ pattern }, listener)),
-  ];
-  const patterns = subscriptions.slice(request.channels.length);
-  return {
-    ready: Promise.all(subscriptions.map((subscription) => subscription.ready)).then(() => {}),
-    position: (channel) => subscriptions[request.channels.indexOf(channel)]?.position(channel),
-    track(position) {
-      for (const subscription of patterns) subscription.track(position);
-    },
-    close() {
-      for (const subscription of subscriptions) subscription.close();
-    },
-  };
+  ]);
+}
+
+/** A class: it lives as long as its stream, and open streams share its methods (no closures per stream). */
+class HubStreamFeed implements StreamFeed {
+  readonly ready: Promise<void>;
+  readonly #channels: readonly string[];
+  /** The channels' subscriptions (in `channels` order), then the patterns'. */
+  readonly #subscriptions: readonly HubSubscription[];
+
+  constructor(channels: readonly string[], subscriptions: readonly HubSubscription[]) {
+    this.#channels = channels;
+    this.#subscriptions = subscriptions;
+    this.ready = Promise.all(subscriptions.map((subscription) => subscription.ready)).then(() => {});
+  }
+
+  position(channel: string): ChannelPosition | undefined {
+    return this.#subscriptions[this.#channels.indexOf(channel)]?.position(channel);
+  }
+
+  track(position: ChannelPosition) {
+    for (let i = this.#channels.length; i < this.#subscriptions.length; i++)
+      this.#subscriptions[i]?.track(position);
+  }
+
+  close() {
+    for (const subscription of this.#subscriptions) subscription.close();
+  }
 }
 
 /** The direct path: this stream's own upstream streams, ended on any interruption (the client resumes). */
