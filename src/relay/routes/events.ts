@@ -57,7 +57,7 @@ async function serveEvents(c: Context<RelayEnv>, channelParams: string[]): Promi
   }
   return openRelayStream(
     c,
-    c.get("redis")(),
+    c.get("redis"),
     config,
     {
       channels: request.channels,

@@ -52,7 +52,8 @@ interface StreamFeed {
  */
 export async function openRelayStream(
   c: Context,
-  redis: Redis,
+  /** The request's client, built on first use: a live-only start the hub positions never builds it. */
+  redis: () => Redis,
   config: RelayConfig,
   request: RelayStreamRequest,
   hub?: ChannelHub,
@@ -75,9 +76,9 @@ export async function openRelayStream(
   }
 
   // The stream outlives the request: its closures keep only what they use. Not `c` (its variables hold the
-  // request's Redis client, about 13 KiB) and the client itself only until the replay is written.
+  // request's Redis client, about 13 KiB) and the client's factory only until the replay is written.
   const shutdown = c.get("shutdown");
-  let replayRedis: Redis | undefined = redis;
+  let replayRedis: (() => Redis) | undefined = redis;
   return eventStreamResponse(c, { heartbeatMs: config.heartbeatMs }, async (stream) => {
     const session = createSseSession<LiveItem>({
       ...sessionLimits(config, stream, request.closeAt, shutdown),
@@ -162,7 +163,7 @@ function directFeed(
  * resumed, and for live-only channels whose "now" the feed does not already know.
  */
 async function readStart(
-  redis: Redis,
+  redis: () => Redis,
   request: RelayStreamRequest,
   feed: StreamFeed,
   cursor: StreamCursor,
@@ -187,7 +188,7 @@ async function readStart(
       }
     }
   }
-  const results = requests.length === 0 ? [] : await readHistories(redis, requests);
+  const results = requests.length === 0 ? [] : await readHistories(redis(), requests);
   cursor.start(results);
   for (const result of results) if (!request.channels.includes(result.channel)) feed.track(result.position);
   return results;
@@ -196,7 +197,7 @@ async function readStart(
 /** Writes the replay: the first page read before the headers, then more pages for channels still behind. */
 async function writeReplay(
   session: SseSession<LiveItem>,
-  redis: Redis,
+  redis: () => Redis,
   config: RelayConfig,
   cursor: StreamCursor,
   firstPage: HistoryResult[],
@@ -214,7 +215,7 @@ async function writeReplay(
     if (text) await session.write(text);
     if (behind.length === 0 || session.ended) return;
     page = await readHistories(
-      redis,
+      redis(),
       behind.map((result) => ({ channel: result.channel, after: result.position, limit: REPLAY_PAGE })),
     );
   }
