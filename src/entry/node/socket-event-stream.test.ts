@@ -3,6 +3,7 @@ import { connect, type Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pause, until } from "../../../test/helpers/until.ts";
 import type { RelayEnv } from "../../relay/context.ts";
 import type { EventStream } from "../../relay/sse/event-stream.ts";
 import { socketEventStreams } from "./socket-event-stream.ts";
@@ -145,20 +146,9 @@ async function stuckWrite(stream: EventStream | undefined): Promise<{ pending: P
   for (let i = 0; i < 1000; i++) {
     const pending = stream?.write(frame);
     if (pending === undefined) continue;
-    const taken = await Promise.race([
-      pending.then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), 200)),
-    ]);
+    const taken = await Promise.race([pending.then(() => true), pause(200).then(() => false)]);
     // Wrapped: an async function returning the promise itself would wait for it.
     if (!taken) return { pending };
   }
   throw new Error("no write ever stayed pending");
-}
-
-async function until(check: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
